@@ -1,0 +1,135 @@
+"""Vote counts and relative ages exactly as lemmy-ui prints them, both ways.
+
+lemmy-ui prints counts with ``Intl.NumberFormat`` compact notation (three
+significant digits) and ages with date-fns ``formatDistanceStrict``; the
+exporter must print them the same way for a dump to survive a round trip,
+and the importer must turn them back into numbers and times.
+"""
+
+import math
+import re
+from datetime import timedelta
+from decimal import Decimal
+
+COUNT_RE = re.compile(r"^(\d+)(?:\.(\d+))?([KMBT])?$")
+AGE_RE = re.compile(r"^(?:(?P<past>\d+) (?P<past_unit>[a-z]+?)s? ago|in (?P<future>\d+) (?P<future_unit>[a-z]+?)s?)$")
+INDETERMINATE = "indeterminate"
+
+SI_SUFFIXES = (("T", 10**12), ("B", 10**9), ("M", 10**6), ("K", 10**3))
+SUFFIX_VALUES = dict(SI_SUFFIXES)
+
+MINUTE = 60
+HOUR = 60 * MINUTE
+DAY = 24 * HOUR
+MONTH = 30 * DAY
+YEAR = 365 * DAY
+UNIT_SECONDS = {"second": 1, "minute": MINUTE, "hour": HOUR, "day": DAY, "month": MONTH, "year": YEAR}
+
+
+class FormatError(ValueError):
+    """A count or an age that lemmy-ui could not have printed."""
+
+
+def parse_count(text):
+    """Return ``(value, approximate)`` for a count such as ``43`` or ``1.2K``.
+
+    A suffixed count stands for a range (``1.2K`` is 1195 to 1204), so it is
+    stored at its printed value and flagged approximate.
+    """
+    match = COUNT_RE.match(text)
+    if not match:
+        raise FormatError(f"unparseable count {text!r}")
+    whole, fraction, suffix = match.groups()
+    if not suffix:
+        if fraction:
+            raise FormatError(f"unparseable count {text!r} (a fraction without K, M or B)")
+        return int(whole), False
+    value = Decimal(f"{whole}.{fraction or 0}") * SUFFIX_VALUES[suffix]
+    return int(value), True
+
+
+def format_count(value):
+    """Print a count like lemmy-ui's ``numToSI``: ``999``, ``1K``, ``1.21K``, ``1M``."""
+    if value < 0:
+        return "-" + format_count(-value)
+    if value < 1000:
+        return str(value)
+    digits = len(str(value))
+    step = 10 ** (digits - 3)
+    rounded = (value + step // 2) // step * step
+    for suffix, unit in SI_SUFFIXES:
+        if rounded >= unit:
+            shown = Decimal(rounded) / unit
+            text = f"{shown:.2f}".rstrip("0").rstrip(".")
+            return text + suffix
+    return str(rounded)
+
+
+def _js_round(value):
+    """``Math.round`` for non-negative values: halves go up, unlike ``round``."""
+    return math.floor(value + 0.5)
+
+
+def format_age(seconds):
+    """Print ``seconds`` (positive: in the past) as date-fns ``formatDistanceStrict``
+    with ``addSuffix`` does, months being 30 days and years 365."""
+    future = seconds < 0
+    seconds = abs(seconds)
+    minutes = seconds / MINUTE
+    if minutes < 1:
+        number, unit = _js_round(seconds), "second"
+    elif minutes < 60:
+        number, unit = _js_round(minutes), "minute"
+    elif minutes < 24 * 60:
+        number, unit = _js_round(minutes / 60), "hour"
+    elif minutes < 30 * 24 * 60:
+        number, unit = _js_round(minutes / (24 * 60)), "day"
+    elif minutes < 365 * 24 * 60:
+        number, unit = _js_round(minutes / (30 * 24 * 60)), "month"
+        if number == 12:
+            number, unit = 1, "year"
+    else:
+        number, unit = _js_round(minutes / (365 * 24 * 60)), "year"
+    words = f"{number} {unit}{'' if number == 1 else 's'}"
+    return f"in {words}" if future else f"{words} ago"
+
+
+def parse_age(text):
+    """Return the timedelta before capture that ``text`` stands for, or ``None``
+    for ``indeterminate``.
+
+    The result is chosen so that ``format_age`` prints ``text`` again (for
+    instance "60 minutes" is 59.5 minutes, since 60 whole minutes print as
+    "1 hour"), which keeps export round trips exact.
+    """
+    if text == INDETERMINATE:
+        return None
+    match = AGE_RE.match(text)
+    if not match:
+        raise FormatError(f"unparseable age {text!r}")
+    future = match["future"] is not None
+    number = int(match["future"] if future else match["past"])
+    unit = match["future_unit"] if future else match["past_unit"]
+    if unit not in UNIT_SECONDS:
+        raise FormatError(f"unparseable age {text!r}: unknown unit {unit!r}")
+    sign = -1 if future else 1
+    unit_seconds = UNIT_SECONDS[unit]
+    nominal = number * unit_seconds
+    for candidate in (nominal, nominal - unit_seconds // 2 + 1, nominal + unit_seconds // 2 - 1):
+        if format_age(sign * candidate) == text:
+            return timedelta(seconds=sign * candidate)
+    return timedelta(seconds=sign * nominal)
+
+
+def age_window(text):
+    """The range of true ages a printed age allows, as ``(shortest, longest)``
+    timedeltas; "5 months" is 135 to 165 days. ``None`` for indeterminate."""
+    delta = parse_age(text)
+    if delta is None:
+        return None
+    match = AGE_RE.match(text)
+    unit = match["future_unit"] or match["past_unit"]
+    half = timedelta(seconds=UNIT_SECONDS[unit] / 2)
+    if text in ("1 year ago", "in 1 year"):
+        return timedelta(days=345), timedelta(days=547)
+    return max(abs(delta) - half, timedelta(0)), abs(delta) + half

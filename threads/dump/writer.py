@@ -1,0 +1,59 @@
+"""Write a parsed dump back as text, in the layout lemmy-ui's page produces.
+
+The inverse of ``threads.dump.parser``: ``write_dump(parse_dump(text))``
+gives ``text`` back line for line, which is what lets the exporter
+reproduce an imported dump.
+"""
+
+from threads.dump.formats import format_count
+from threads.dump.parser import BADGE_LETTERS, BADGE_ORDER, BULLET, SEPARATOR
+
+
+def write_dump(dump):
+    """Return the dump's text, ending with a newline."""
+    lines = dump.article.split("\n") if dump.article else []
+    for root in dump.comments:
+        for comment in root.walk():
+            if comment.is_placeholder:
+                continue
+            if lines and not _ends_with_list_item(lines[-1]):
+                lines.append("")
+            lines.extend(comment_lines(comment))
+    return "\n".join(lines) + "\n"
+
+
+def comment_lines(comment):
+    """The header, metadata and body lines of one comment, indented for its depth."""
+    indent = " " * (2 * (comment.depth + 1))
+    inner = indent + "  "
+    badges = "".join(BADGE_LETTERS[badge] for badge in BADGE_ORDER if badge in comment.badges)
+    on_own_line = comment.is_cake_day or comment.is_distinguished
+    author = comment.author_name + (f"@{comment.author_instance}" if comment.author_instance else "")
+    lines = [f"{indent}{BULLET} {author}{'' if on_own_line else badges}"]
+    meta = []
+    if comment.is_cake_day:
+        meta.append("cake")
+    if comment.is_distinguished:
+        meta.append("shield")
+    if on_own_line and badges:
+        meta.append(badges)
+    meta += ["link", "fedilink"]
+    if comment.language:
+        meta.append(comment.language)
+    meta += ["arrow-up", format_count(comment.upvotes)]
+    if comment.downvotes > 0:
+        meta += ["arrow-down", format_count(comment.downvotes)]
+    meta.append(SEPARATOR)
+    if comment.edited:
+        meta.append("edit-2")
+    meta.append(comment.age)
+    lines += [inner + token for token in meta]
+    lines.append("")
+    lines += [inner + line if line else "" for line in comment.body.split("\n")]
+    return lines
+
+
+def _ends_with_list_item(line):
+    """A list closes without a blank line in lemmy-ui's text, so the next
+    header follows a list item directly."""
+    return line.lstrip(" ").startswith(BULLET + " ")

@@ -1,0 +1,334 @@
+"""Threads, comments, the people who wrote them, and members' votes.
+
+Invariants other code keeps:
+
+- Every comment carries its ``thread``; each top-level comment is the root of
+  its own django-mptt tree, so a reply only shifts rows of one top-level
+  subtree, never the whole thread (issue 5: reply cost flat in thread size).
+- Tree fields are written only inside ``threads.trees.tree_write`` (the
+  per-thread lock), either by django-mptt or by ``threads.trees.lay_out``.
+- Siblings are ordered by ``position`` (the dump's order, then new replies);
+  ``lft`` follows the same order within a tree.
+- Shown vote counts are imported plus local. Imports write only the
+  ``imported_*`` counters; members' votes only the ``local_*`` ones, by
+  ``threads.voting.cast_vote``, which keeps them equal to the vote rows.
+"""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import F, Q
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.text import slugify
+from mptt.managers import TreeManager
+from mptt.models import MPTTModel, TreeForeignKey
+from mptt.querysets import TreeQuerySet
+
+BADGE_ORDER = ("op", "mod", "admin", "bot")
+
+
+class PersonQuerySet(models.QuerySet):
+    def imported(self):
+        return self.filter(user__isnull=True)
+
+    def get_by_handle(self, handle):
+        """Find a person by ``name`` (a member first) or ``name@instance``."""
+        name, _, instance = handle.rpartition("@") if "@" in handle else (handle, "", "")
+        if instance:
+            return self.imported().get(name=name, instance=instance)
+        member = self.filter(user__username=name).first()
+        return member or self.imported().get(name=name, instance="")
+
+
+class Person(models.Model):
+    """Someone who wrote in a thread: an imported author or one of our members.
+
+    Imported authors are keyed by (shown name, instance host); a dump shows no
+    username, so an account that renamed itself appears as two people.
+    """
+
+    name = models.CharField(max_length=255)
+    instance = models.CharField(
+        max_length=253, blank=True, default="", help_text="Host of an imported author; empty for none."
+    )
+    is_bot = models.BooleanField(default=False)
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE, related_name="person"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    objects = PersonQuerySet.as_manager()
+
+    class Meta:
+        verbose_name_plural = "people"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["name", "instance"], condition=Q(user__isnull=True), name="unique_imported_person"
+            ),
+        ]
+
+    def __str__(self):
+        return self.handle
+
+    @property
+    def handle(self):
+        return f"{self.name}@{self.instance}" if self.instance else self.name
+
+    @property
+    def is_member(self):
+        return self.user_id is not None
+
+    def get_absolute_url(self):
+        return reverse("threads:profile", args=[self.handle])
+
+    @classmethod
+    def for_user(cls, user):
+        person, _ = cls.objects.get_or_create(user=user, defaults={"name": user.username})
+        return person
+
+
+class ThreadQuerySet(models.QuerySet):
+    def for_listing(self):
+        return self.select_related("author")
+
+
+class Thread(models.Model):
+    """The article of a Lemmy post page, and the home of its comment tree.
+
+    A thread is identified by ``fingerprint``, a hash of its normalised
+    article text, so every capture of the same post merges into it.
+    ``comment_count`` counts real (non-placeholder) comments and is kept by
+    the writers that add them.
+    """
+
+    title = models.CharField(max_length=200)
+    slug = models.SlugField(max_length=80, allow_unicode=False)
+    body = models.TextField(blank=True, help_text="The article as captured, one blank line between paragraphs.")
+    body_html = models.TextField(blank=True, editable=False)
+    fingerprint = models.CharField(max_length=64, unique=True, editable=False)
+    author = models.ForeignKey(Person, null=True, blank=True, on_delete=models.SET_NULL, related_name="threads")
+    source_instance = models.CharField(
+        max_length=253, blank=True, default="", help_text="The instance whose page the dumps show."
+    )
+    created_at = models.DateTimeField(default=timezone.now, help_text="First capture, or creation here.")
+    captured_at = models.DateTimeField(null=True, blank=True, help_text="Latest capture imported.")
+    imported_upvotes = models.PositiveIntegerField(default=0)
+    imported_downvotes = models.PositiveIntegerField(default=0)
+    local_upvotes = models.PositiveIntegerField(default=0)
+    local_downvotes = models.PositiveIntegerField(default=0)
+    comment_count = models.PositiveIntegerField(default=0)
+    is_locked = models.BooleanField(default=False, help_text="Locked threads take no new replies.")
+
+    objects = ThreadQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self):
+        return self.title
+
+    def save(self, *args, **kwargs):
+        if not self.slug:
+            self.slug = slugify(self.title)[:80].strip("-") or "thread"
+        super().save(*args, **kwargs)
+
+    def get_absolute_url(self):
+        return reverse("threads:thread", args=[self.pk, self.slug])
+
+    @property
+    def upvotes(self):
+        return self.imported_upvotes + self.local_upvotes
+
+    @property
+    def downvotes(self):
+        return self.imported_downvotes + self.local_downvotes
+
+    @property
+    def score(self):
+        return self.upvotes - self.downvotes
+
+    def can_reply(self, user):
+        return user.is_authenticated and not self.is_locked
+
+
+class CommentQuerySet(TreeQuerySet):
+    def real(self):
+        return self.filter(is_placeholder=False)
+
+    def visible_on_profile(self):
+        return self.real().filter(status=Comment.Status.NORMAL)
+
+
+class CommentManager(TreeManager.from_queryset(CommentQuerySet)):
+    def _get_next_tree_id(self):
+        """Allocate tree ids without ``MAX(tree_id) + 1``, which two concurrent
+        writers on PostgreSQL can both read (notes/mptt.md §6)."""
+        from threads.trees import allocate_tree_ids
+
+        return allocate_tree_ids(1)[0]
+
+
+class Comment(MPTTModel):
+    """A comment, a placeholder for a missing parent, or a member's reply.
+
+    Imported comments keep the dump's text in ``body``; members' replies keep
+    their Markdown there. ``body_html`` is rendered once, when the body is
+    written, never on a page view. ``body_key`` hashes the normalised body
+    and, with the author and the parent, identifies a comment across dumps.
+    """
+
+    class Status(models.TextChoices):
+        NORMAL = "normal"
+        DELETED = "deleted"
+        REMOVED = "removed"
+
+    class Origin(models.TextChoices):
+        IMPORTED = "imported"
+        LOCAL = "local"
+
+    MAX_BODY_LENGTH = 10_000
+
+    thread = models.ForeignKey(Thread, on_delete=models.CASCADE, related_name="comments")
+    parent = TreeForeignKey("self", null=True, blank=True, on_delete=models.CASCADE, related_name="children")
+    position = models.PositiveIntegerField(default=0, help_text="Order among siblings.")
+    origin = models.CharField(max_length=8, choices=Origin.choices, default=Origin.LOCAL)
+    is_placeholder = models.BooleanField(default=False)
+    ancestry_unknown = models.BooleanField(
+        default=False, help_text="A context view's root whose real parent is not captured yet."
+    )
+    author = models.ForeignKey(Person, null=True, blank=True, on_delete=models.PROTECT, related_name="comments")
+    badges = models.CharField(max_length=32, blank=True, help_text="Comma-separated: op, mod, admin, bot.")
+    is_distinguished = models.BooleanField(default=False)
+    is_cake_day = models.BooleanField(default=False)
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.NORMAL)
+    language = models.CharField(max_length=64, blank=True)
+    body = models.TextField(blank=True)
+    body_html = models.TextField(blank=True, editable=False)
+    body_key = models.CharField(max_length=40, blank=True, editable=False)
+    imported_upvotes = models.PositiveIntegerField(default=0)
+    imported_downvotes = models.PositiveIntegerField(default=0)
+    counts_approximate = models.BooleanField(default=False, help_text="Imported counts such as 1.2K.")
+    local_upvotes = models.PositiveIntegerField(default=0)
+    local_downvotes = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(null=True, blank=True, help_text="Estimated from the age for imports.")
+    edited_at = models.DateTimeField(null=True, blank=True)
+    age_text = models.CharField(max_length=40, blank=True, help_text="The age as the latest capture showed it.")
+    captured_at = models.DateTimeField(null=True, blank=True, help_text="Capture that last updated it.")
+
+    objects = CommentManager()
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["thread", "parent", "position"]),
+            models.Index(fields=["thread", "body_key"]),
+            models.Index(fields=["author", "-created_at"]),
+        ]
+
+    def __str__(self):
+        if self.is_placeholder:
+            return f"placeholder #{self.pk}"
+        return f"{self.author} #{self.pk}"
+
+    def get_absolute_url(self):
+        return reverse("threads:comment", args=[self.pk])
+
+    @property
+    def upvotes(self):
+        return self.imported_upvotes + self.local_upvotes
+
+    @property
+    def downvotes(self):
+        return self.imported_downvotes + self.local_downvotes
+
+    @property
+    def score(self):
+        return self.upvotes - self.downvotes
+
+    @property
+    def is_edited(self):
+        return self.edited_at is not None
+
+    @property
+    def badge_list(self):
+        return [badge for badge in self.badges.split(",") if badge]
+
+    @property
+    def is_gone(self):
+        return self.status != self.Status.NORMAL
+
+    @property
+    def descendant_count(self):
+        return (self.rght - self.lft - 1) // 2
+
+    def is_authored_by(self, user):
+        return bool(user.is_authenticated and self.author_id and self.author.user_id == user.pk)
+
+    def can_reply(self, user):
+        return not self.is_placeholder and self.thread.can_reply(user)
+
+    def can_vote(self, user):
+        return user.is_authenticated and not self.is_placeholder
+
+    def can_edit(self, user):
+        return self.origin == self.Origin.LOCAL and not self.is_gone and self.is_authored_by(user)
+
+    def can_delete(self, user):
+        return self.can_edit(user)
+
+    def can_remove(self, user):
+        return user.is_authenticated and user.is_staff and not self.is_placeholder and not self.is_gone
+
+
+class Vote(models.Model):
+    """One member's vote on a thread (``comment`` empty) or on one comment.
+
+    ``thread`` is set for comment votes too, so a page fetches the viewer's
+    votes for a whole thread in one query.
+    """
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="votes")
+    thread = models.ForeignKey(Thread, on_delete=models.CASCADE, related_name="votes")
+    comment = models.ForeignKey(Comment, null=True, blank=True, on_delete=models.CASCADE, related_name="votes")
+    value = models.SmallIntegerField(choices=[(1, "up"), (-1, "down")])
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "comment"], condition=Q(comment__isnull=False), name="one_vote_per_comment"
+            ),
+            models.UniqueConstraint(
+                fields=["user", "thread"], condition=Q(comment__isnull=True), name="one_vote_per_thread"
+            ),
+            models.CheckConstraint(condition=Q(value__in=[1, -1]), name="vote_is_up_or_down"),
+        ]
+
+    def __str__(self):
+        target = f"comment {self.comment_id}" if self.comment_id else f"thread {self.thread_id}"
+        return f"{self.user} {'+' if self.value > 0 else '-'}1 on {target}"
+
+
+class Capture(models.Model):
+    """One imported dump file: when it was captured and what it changed."""
+
+    thread = models.ForeignKey(Thread, on_delete=models.CASCADE, related_name="captures")
+    source_name = models.CharField(max_length=255)
+    captured_at = models.DateTimeField()
+    imported_at = models.DateTimeField(default=timezone.now)
+    added = models.PositiveIntegerField(default=0)
+    updated = models.PositiveIntegerField(default=0)
+    unchanged = models.PositiveIntegerField(default=0)
+    placeholders = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["-captured_at"]
+
+    def __str__(self):
+        return f"{self.source_name} ({self.captured_at:%Y-%m-%d %H:%M})"
+
+
+def bump_counter(model, pk, **deltas):
+    """Add to integer counters in SQL, so concurrent writers never lose an update."""
+    changes = {name: F(name) + delta for name, delta in deltas.items() if delta}
+    if changes:
+        model.objects.filter(pk=pk).update(**changes)
