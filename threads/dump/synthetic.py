@@ -1,0 +1,752 @@
+"""Deterministic, realistic synthetic Lemmy thread dumps for tests and benchmarks.
+
+The two real seed dumps are tiny (25 comments). Tests that exercise the parser,
+the importer and the thread page on big or awkward trees need dumps that look
+like the seeds byte for byte (layout, badges, metadata tokens, typographic
+characters, lists glued to the next header) and that are valid per
+``shared/notes/dump-format.md``, so the real parser can import them. They must
+also be reproducible: the same arguments always give the same text, because a
+failing test or a benchmark must be re-runnable exactly.
+
+All randomness comes from one ``random.Random(seed)``; nothing here touches the
+global generator, the clock or hash ordering.
+"""
+
+import argparse
+import random
+import sys
+from dataclasses import dataclass
+from itertools import accumulate
+
+TOP_LEVEL_RATE = 0.1
+BULLET = "\u2022"
+SEPARATOR = "\u00b7"
+NBSP = "\u00a0"
+
+# Share of a thread's replies that answer the newest comment (a chain) rather
+# than an ancestor of it (a bushy fork). Drawn once per top-level comment so a
+# dump holds both long back-and-forth chains and wide flat discussions.
+CHAIN_TENDENCIES = (0.2, 0.35, 0.5, 0.65, 0.8)
+
+
+@dataclass(frozen=True)
+class LanguageProfile:
+    """Which native language names an author shows, with cumulative weights.
+
+    None stands for no language line: undetermined, or software such as
+    kbin, mbin or Mastodon that sends none (dump-format §6).
+    """
+
+    names: tuple
+    cumulative_weights: tuple
+
+    @classmethod
+    def of(cls, *weighted_names):
+        names, weights = zip(*weighted_names)
+        return cls(names, tuple(accumulate(weights)))
+
+
+ENGLISH = LanguageProfile.of(("English", 94), (None, 6))
+GERMAN = LanguageProfile.of(("Deutsch", 55), ("English", 45))
+FRENCH = LanguageProfile.of(("Français", 65), ("English", 35))
+FINNISH = LanguageProfile.of(("suomi", 40), ("English", 60))
+JAPANESE = LanguageProfile.of(("日本語", 60), ("English", 40))
+NO_LANGUAGE = LanguageProfile.of((None, 1))
+# (host, selection weight, language profile of its people)
+HOSTS = (
+    ("lemmy.world", 30, ENGLISH),
+    ("lemm.ee", 12, ENGLISH),
+    ("sh.itjust.works", 9, ENGLISH),
+    ("lemmy.ml", 7, ENGLISH),
+    ("programming.dev", 5, ENGLISH),
+    ("beehaw.org", 4, ENGLISH),
+    ("lemmy.ca", 4, ENGLISH),
+    ("lemmy.dbzer0.com", 3, ENGLISH),
+    ("lemmy.today", 2, ENGLISH),
+    ("lemmy.zip", 2, ENGLISH),
+    ("lemmy.blahaj.zone", 2, ENGLISH),
+    ("slrpnk.net", 2, ENGLISH),
+    ("infosec.pub", 2, ENGLISH),
+    ("ttrpg.network", 1, ENGLISH),
+    ("startrek.website", 1, ENGLISH),
+    ("aussie.zone", 1, ENGLISH),
+    ("feddit.uk", 1, ENGLISH),
+    ("reddthat.com", 1, ENGLISH),
+    ("kbin.run", 3, NO_LANGUAGE),
+    ("fedia.io", 2, NO_LANGUAGE),
+    ("mastodon.social", 1, NO_LANGUAGE),
+    ("feddit.de", 4, GERMAN),
+    ("discuss.tchncs.de", 3, GERMAN),
+    ("jlai.lu", 2, FRENCH),
+    ("sopuli.xyz", 2, FINNISH),
+    ("lemmy.juggler.jp", 1, JAPANESE),
+)
+
+NAME_WORDS = (
+    "otter", "pixel", "toast", "marmot", "cactus", "badger", "comet", "walrus",
+    "pickle", "raven", "tofu", "moss", "lantern", "gecko", "noodle", "falcon",
+    "kettle", "turnip", "ferret", "quartz", "biscuit", "yak", "mango", "parsnip",
+    "heron", "static", "ember", "goblin", "wombat", "kernel", "fjord", "puffin",
+    "teapot", "orbit", "radish", "beacon", "nomad", "sprocket", "gravy", "lynx",
+)
+NAME_ADJECTIVES = (
+    "quiet", "grumpy", "lazy", "cosmic", "rusty", "sleepy", "angry", "tiny",
+    "feral", "salty", "sneaky", "humble", "dapper", "wobbly", "chaotic", "mellow",
+    "spicy", "fuzzy", "stoic", "nervous", "lucky", "polite", "crispy", "weird",
+)
+NAME_SYLLABLES = (
+    "ka", "zer", "ush", "mul", "ko", "bra", "vin", "tal", "dor", "ix", "el", "ra",
+    "nu", "sen", "gar", "lo", "mi", "pha", "qui", "th", "an", "os", "ry", "bel",
+)
+DISPLAY_NAMES_WITH_SPACES = (
+    "Chaotic Cookie", "Grumpy Old Sysadmin", "Uncle Bob", "Mila ✨", "Jörg Baumann",
+    "The Real Slim Lemming", "Toes♀", "Ольга К.", "Captain Obvious", "Sir Reginald",
+)
+DISPLAY_NAMES_WITH_SEMICOLON = ("not;a;robot", "Semi;Colon", "TL;DR Enjoyer")
+BOTS = (
+    ("AutoTL;DR", "lemmings.world"),
+    ("PipedLinkBot", "feddit.rocks"),
+    ("ArchiveBot", "lemmy.world"),
+)
+
+TOPICS = (
+    {
+        "people": ("NASA", "SpaceX", "the European Space Agency", "Blue Origin", "the mission director", "Senator Hale"),
+        "places": ("Florida", "Kourou", "Houston", "Baikonur", "orbit"),
+        "nouns": ("rocket", "launch", "satellite", "booster", "mission", "contractor", "heat shield", "budget"),
+    },
+    {
+        "people": ("the Rust project", "Mozilla", "GitHub", "the kernel maintainers", "Microsoft", "the Python steering council"),
+        "places": ("the Linux kernel", "the standard library", "Debian", "CI", "the issue tracker"),
+        "nouns": ("compiler", "maintainer", "license", "dependency", "release", "benchmark", "patch", "regression"),
+    },
+    {
+        "people": ("the city council", "Deutsche Bahn", "Amtrak", "the transit authority", "Mayor Okafor", "the rail union"),
+        "places": ("Berlin", "Chicago", "Lyon", "Toronto", "the suburbs"),
+        "nouns": ("train", "bus lane", "ticket", "station", "bike lane", "commuter", "timetable", "tram line"),
+    },
+    {
+        "people": ("the European Parliament", "the Senate", "the opposition leader", "the electoral commission", "Prime Minister Varga", "the coalition"),
+        "places": ("Brussels", "Ohio", "Helsinki", "the capital", "rural districts"),
+        "nouns": ("vote", "candidate", "poll", "coalition", "ballot", "referendum", "campaign", "debate"),
+    },
+    {
+        "people": ("Valve", "Nintendo", "Bethesda", "the publisher", "the studio head", "the modding community"),
+        "places": ("Steam", "the Switch", "the launcher", "early access", "the forums"),
+        "nouns": ("patch", "console", "launcher", "sequel", "mod", "controller", "season pass", "remaster"),
+    },
+    {
+        "people": ("the Met Office", "the IPCC", "the water utility", "farmers’ groups", "Professor Lindqvist", "the environment ministry"),
+        "places": ("southern Spain", "Texas", "the Alps", "the Murray basin", "Provence"),
+        "nouns": ("heatwave", "drought", "reservoir", "forecast", "harvest", "wildfire", "heat pump", "flood barrier"),
+    },
+    {
+        "people": ("the Lemmy developers", "Mastodon", "Meta", "the instance admins", "the moderators", "the fediverse"),
+        "places": ("lemmy.world", "Threads", "the fediverse", "small instances", "the federation queue"),
+        "nouns": ("instance", "server", "moderator", "community", "defederation", "admin", "upvote", "bot"),
+    },
+    {
+        "people": ("the central bank", "landlords", "the housing minister", "tenant unions", "the developers", "Governor Reyes"),
+        "places": ("Dublin", "Vancouver", "Amsterdam", "Melbourne", "the inner city"),
+        "nouns": ("rent", "mortgage", "tenant", "landlord", "interest rate", "apartment", "zoning law", "building permit"),
+    },
+)
+
+ADJECTIVES = (
+    "new", "huge", "tiny", "ridiculous", "predictable", "expensive", "reasonable",
+    "broken", "unprecedented", "boring", "dangerous", "overdue", "controversial",
+    "symbolic", "temporary", "impressive", "bizarre", "sensible", "messy", "quiet",
+)
+SUBJECTS = (
+    "I", "We", "They", "Most people", "Nobody", "Everyone I know", "My neighbour",
+    "The article", "This", "Half the comments here", "The mods", "My brother-in-law",
+    "Someone on here", "Anyone with a brain", "The whole industry", "My old boss",
+)
+PREDICATES = (
+    "said", "never cared about", "always complained about", "kept talking about",
+    "ended up paying for", "could not explain", "will probably ignore", "already warned about",
+    "pointed out", "didn’t expect", "wouldn’t trust", "couldn’t care less about",
+    "underestimated", "wrote a whole thread about", "saw right through", "voted against",
+    "should have seen", "got burned by", "kept defending", "tried to fix",
+)
+FUTURE_VERBS = ("cut", "expand", "review", "replace", "delay", "fund", "scrap", "double", "rethink", "approve")
+WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+PERIODS = ("week", "month", "year", "summer", "winter", "time")
+OPENERS = ("Honestly, ", "Tbh ", "Well, ", "Yeah, ", "Not gonna lie, ", "IMO ", "Fun fact: ", "Counterpoint: ", "So ", "")
+ENDINGS = (".", ".", ".", ".", "?", "!", "…")
+REACTIONS = (
+    "This.", "Lol", "Source?", "Fair point.", "Came here to say this.", "Underrated comment.",
+    "Yikes.", "Thanks, TIL.", "Can confirm.", "Why is this downvoted?", "Same here.", "😂",
+    "Big if true.", "¯\\_(ツ)_/¯", "Username checks out.", "Oof.", "100% this.",
+)
+# Untrusted text that a renderer must escape; the dump keeps it verbatim.
+MARKUP_SNIPPETS = (
+    "<script>alert('pwned')</script>", "if a < b && b > c", "Tom & Jerry", "AT&T",
+    "<b>not bold</b>", "&amp; friends", "x<y>z", "<!-- hidden -->", "<img src=x onerror=alert(1)>",
+)
+LIST_LEADS = (
+    "It’s stored in my head in this fashion:", "A few things to keep in mind:",
+    "My list, in no particular order:", "Off the top of my head:", "Pros and cons:",
+    "What actually happened:", "Short version:",
+)
+EDIT_NOTES = (
+    "Edit: Flipped the names. They are now correct.", "Edit: typo.",
+    "Edit: thanks for the award, kind stranger.", "Edit: fixed the link.",
+    "Edit: I stand corrected, see below.",
+)
+DELETED_BODY = "deleted by creator"
+REMOVED_BODY = "Removed by mod"
+URL_TEMPLATES = (
+    "https://example.org/wiki/Page",
+    "https://en.wikipedia.org/wiki/{Word}",
+    "https://github.com/{word}/{word}/issues/{number}",
+    "https://www.example.com/news/2024/jun/19/{word}-{word}-{word}",
+    "https://archive.ph/{word}{number}",
+)
+
+
+@dataclass(frozen=True)
+class Author:
+    """One person as a header shows them, with their usual comment language."""
+
+    header_text: str
+    languages: LanguageProfile
+    is_bot: bool = False
+
+
+def format_count(count):
+    """Print a vote count the way lemmy-ui's numToSI does (Intl compact, 3 digits).
+
+    Rounding is half up on the integer, so 1205 gives ``1.21K`` and 999500
+    rolls over to ``1M``, matching the Node output quoted in dump-format §6.
+    """
+    if count < 1000:
+        return str(count)
+    step = 10 ** (len(str(count)) - 3)
+    rounded = (count + step // 2) // step * step
+    for exponent, suffix in ((9, "B"), (6, "M"), (3, "K")):
+        if rounded >= 10**exponent:
+            whole, fraction = divmod(rounded, 10**exponent)
+            fraction_digits = str(fraction).rjust(exponent, "0").rstrip("0")
+            return f"{whole}.{fraction_digits}{suffix}" if fraction_digits else f"{whole}{suffix}"
+    raise AssertionError("unreachable: counts of 1000 and more have a suffix")
+
+
+def _round_half_up(value):
+    return int(value + 0.5)
+
+
+def format_age(seconds):
+    """Print an age as date-fns ``formatDistanceStrict(..., addSuffix)`` does in English.
+
+    Units switch at 1 minute, 60 minutes, 24 hours, 30 days and 365 days,
+    values are Math.round-ed, weeks never appear and ``12 months`` becomes
+    ``1 year`` (dump-format §6).
+    """
+    minutes = seconds / 60
+    if minutes < 1:
+        value, unit = _round_half_up(seconds), "second"
+    elif minutes < 60:
+        value, unit = _round_half_up(minutes), "minute"
+    elif minutes < 24 * 60:
+        value, unit = _round_half_up(minutes / 60), "hour"
+    elif minutes < 30 * 24 * 60:
+        value, unit = _round_half_up(minutes / (24 * 60)), "day"
+    elif minutes < 365 * 24 * 60:
+        value, unit = _round_half_up(minutes / (30 * 24 * 60)), "month"
+        if value == 12:
+            value, unit = 1, "year"
+    else:
+        value, unit = _round_half_up(minutes / (365 * 24 * 60)), "year"
+    return f"{value} {unit}{'' if value == 1 else 's'} ago"
+
+
+class _QuickRandom(random.Random):
+    """A seeded ``random.Random`` whose ``choice`` and ``randint`` scale one float.
+
+    The stock methods draw integers through a rejection loop that made up
+    about half of the generation time; a float index is unbiased enough for
+    test data and keeps 100,000 comments well under the time budget.
+    """
+
+    def choice(self, seq):
+        return seq[int(self.random() * len(seq))]
+
+    def randint(self, a, b):
+        return a + int(self.random() * (b - a + 1))
+
+
+def _weighted_picker(rng, items, weights):
+    """Return a zero-argument function drawing from ``items`` with ``weights``."""
+    cumulative = list(accumulate(weights))
+    choices = rng.choices
+    return lambda: choices(items, cum_weights=cumulative)[0]
+
+
+def _badges(*, op=False, moderator=False, admin=False, bot=False):
+    """Glue badge letters in lemmy-ui's fixed order: OP, M, A, B."""
+    return ("OP" if op else "") + ("M" if moderator else "") + ("A" if admin else "") + ("B" if bot else "")
+
+
+class _TextMaker:
+    """Sentences, paragraphs and bodies on one topic, drawn from one generator."""
+
+    def __init__(self, rng):
+        self.rng = rng
+        topic = rng.choice(TOPICS)
+        self.people = topic["people"]
+        self.places = topic["places"]
+        self.nouns = topic["nouns"]
+
+    def _thing(self):
+        rng = self.rng
+        roll = rng.random()
+        if roll < 0.3:
+            return f"the {rng.choice(ADJECTIVES)} {rng.choice(self.nouns)}"
+        if roll < 0.5:
+            return rng.choice(self.people)
+        if roll < 0.65:
+            return f"the {rng.choice(self.nouns)} in {rng.choice(self.places)}"
+        if roll < 0.8:
+            return f"{rng.randint(2, 90)} {rng.choice(self.nouns)}s"
+        if roll < 0.9:
+            adjective = rng.choice(ADJECTIVES)
+            article = "an" if adjective[0] in "aeiou" else "a"
+            return f"{article} “{adjective} {rng.choice(self.nouns)}”"
+        return f"every {rng.choice(self.nouns)} they could find"
+
+    def _clause(self):
+        rng = self.rng
+        subject = rng.choice(SUBJECTS)
+        if subject != "I":
+            subject = subject[0].lower() + subject[1:]
+        return f"{subject} {rng.choice(PREDICATES)} {self._thing()}"
+
+    def _tail(self):
+        rng = self.rng
+        roll = rng.random()
+        if roll < 0.4:
+            return ""
+        if roll < 0.5:
+            return f" last {rng.choice(PERIODS)}"
+        if roll < 0.6:
+            return f" in {rng.randint(1961, 2024)}"
+        if roll < 0.7:
+            return f", which is {rng.choice(ADJECTIVES)}"
+        if roll < 0.8:
+            return f" because {self._clause()}"
+        if roll < 0.88:
+            return f" – {self._clause()}"
+        if roll < 0.95:
+            return f", according to {rng.choice(self.people)}"
+        return f" and {rng.choice(MARKUP_SNIPPETS)}"
+
+    def sentence(self):
+        """Return one chatty sentence, with the odd contraction, quote or NBSP."""
+        rng = self.rng
+        text = rng.choice(OPENERS) + self._clause() + self._tail()
+        text = text[0].upper() + text[1:]
+        if rng.random() < 0.04:
+            text = text.replace(" ", NBSP + " ", 1)
+        return text + rng.choice(ENDINGS)
+
+    def news_sentence(self):
+        """Return one sentence in the register of the article (press style)."""
+        rng = self.rng
+        person = rng.choice(self.people)
+        roll = rng.random()
+        if roll < 0.3:
+            text = (
+                f"{person} said on {rng.choice(WEEKDAYS)} it would {rng.choice(FUTURE_VERBS)} "
+                f"{self._thing()}{self._tail()}."
+            )
+        elif roll < 0.5:
+            quote = self._clause()
+            text = f"“{quote[0].upper()}{quote[1:]},” {person} said in a statement."
+        elif roll < 0.7:
+            text = (
+                f"The {rng.choice(self.nouns)} follows {rng.randint(2, 30)} months of talks "
+                f"over {self._thing()}, according to {rng.choice(self.people)}."
+            )
+        elif roll < 0.85:
+            text = (
+                f"Critics called the plan “{rng.choice(ADJECTIVES)}” and warned that "
+                f"{self._clause()}."
+            )
+        else:
+            text = f"In {rng.randint(1961, 2024)}, {person} {rng.choice(PREDICATES)} {self._thing()}."
+        return text[0].upper() + text[1:]
+
+    def title_sentence(self):
+        """Return an article's first sentence, short enough to serve as a title."""
+        sentence = self.news_sentence()
+        while len(sentence) >= 150:
+            sentence = self.news_sentence()
+        return sentence
+
+    def article_paragraph(self, sentence_count):
+        """Return a press paragraph; some carry the NBSP-plus-space pairs of the seeds."""
+        rng = self.rng
+        text = " ".join(self.news_sentence() for _ in range(sentence_count))
+        if rng.random() < 0.4:
+            words = text.split(" ")
+            for _ in range(rng.randint(1, 4)):
+                position = rng.randrange(len(words) - 1)
+                words[position] += NBSP
+            text = " ".join(words)
+        return text
+
+    def paragraph(self, sentence_count):
+        """Return a comment paragraph of ``sentence_count`` sentences."""
+        return " ".join(self.sentence() for _ in range(sentence_count))
+
+    def url(self):
+        """Return a bare URL as it survives conversion: only when it was the link text."""
+        rng = self.rng
+        template = rng.choice(URL_TEMPLATES)
+        while "{" in template:
+            word = rng.choice(self.nouns).replace(" ", "_")
+            template = (
+                template.replace("{Word}", word.capitalize(), 1)
+                .replace("{word}", word.replace("_", "-"), 1)
+                .replace("{number}", str(rng.randint(1, 99999)), 1)
+            )
+        return template
+
+    def list_item(self):
+        """Return the text of one list item (a phrase, sometimes a full sentence)."""
+        rng = self.rng
+        if rng.random() < 0.5:
+            text = self._thing()
+        else:
+            text = self._clause() + rng.choice(("", ".", ";"))
+        return text[0].upper() + text[1:]
+
+
+class _ThreadWriter:
+    """Emit the lines of one dump: an article, then comments in pre-order."""
+
+    def __init__(self, rng, max_depth, gap_rate):
+        self.rng = rng
+        self.max_depth = max_depth
+        self.gap_rate = gap_rate
+        self.text = _TextMaker(rng)
+        self.lines = []
+        self.article = []
+        self._build_authors()
+        self.thread_age = self._thread_age()
+
+    def _build_authors(self):
+        """Draw a few hundred people: mostly remote, some display names, locals, one OP."""
+        rng = self.rng
+        pick_host = _weighted_picker(rng, HOSTS, [weight for _, weight, _ in HOSTS])
+        pool_size = rng.randint(250, 400)
+        names, hosts, language_profiles = [], [], []
+        seen = set()
+        while len(names) < pool_size:
+            host, _, language_profile = pick_host()
+            name = self._username()
+            if (name, host) not in seen:
+                seen.add((name, host))
+                names.append(name)
+                hosts.append(host)
+                language_profiles.append(language_profile)
+
+        positions = rng.sample(range(pool_size), 15)
+        display_names = rng.sample(DISPLAY_NAMES_WITH_SPACES, 4) + [rng.choice(DISPLAY_NAMES_WITH_SEMICOLON)]
+        for position, display_name in zip(positions[:5], display_names):
+            names[position] = display_name
+        local_positions = positions[5 : 5 + rng.randint(4, 10)]
+        for position in local_positions:
+            hosts[position] = None
+            language_profiles[position] = ENGLISH
+        admins = set(local_positions[: rng.randint(1, 2)])
+        remote_positions = [position for position in range(pool_size) if hosts[position]]
+        op = rng.choice(remote_positions)
+        moderators = set(rng.sample(remote_positions, rng.randint(1, 3)))
+        if rng.random() < 0.2:
+            moderators.add(op)
+
+        self.authors = []
+        for position in range(pool_size):
+            badges = _badges(op=position == op, moderator=position in moderators, admin=position in admins)
+            server = f"@{hosts[position]}" if hosts[position] else ""
+            self.authors.append(Author(f"{names[position]}{server}{badges}", language_profiles[position]))
+        # A few people write most comments, as on any forum; the OP answers a lot.
+        weights = [1 / (rank + 5) ** 0.9 for rank in range(pool_size)]
+        rng.shuffle(weights)
+        weights[op] = max(weights) * 1.5
+        self.pick_author = _weighted_picker(rng, self.authors, weights)
+        self.bots = [Author(f"{name}@{host}B", ENGLISH, is_bot=True) for name, host in BOTS]
+
+    def _username(self):
+        """Return a Lemmy-valid username (``[a-zA-Z0-9_]{3,}``).
+
+        Every style ends in a lower-case letter or a digit, so when a local
+        name gets a glued admin ``A`` the parser can split it off (dump-format A6).
+        """
+        rng = self.rng
+        roll = rng.random()
+        if roll < 0.3:
+            return rng.choice(NAME_ADJECTIVES) + rng.choice(NAME_WORDS).capitalize()
+        if roll < 0.5:
+            return f"{rng.choice(NAME_WORDS)}_{rng.choice(NAME_WORDS)}"
+        if roll < 0.7:
+            return f"{rng.choice(NAME_WORDS)}{rng.randint(1, 2024)}"
+        syllables = "".join(rng.choice(NAME_SYLLABLES) for _ in range(rng.randint(2, 4)))
+        return syllables.capitalize() if rng.random() < 0.6 else syllables
+
+    def _thread_age(self):
+        """Return the post's age in seconds: mostly months, some hours, days or years."""
+        rng = self.rng
+        hour, day = 3600, 86400
+        roll = rng.random()
+        if roll < 0.1:
+            return rng.randint(2 * hour, 20 * hour)
+        if roll < 0.35:
+            return rng.randint(2 * day, 28 * day)
+        if roll < 0.85:
+            return rng.randint(35 * day, 340 * day)
+        return rng.randint(370 * day, 900 * day)
+
+    def _comment_age(self):
+        """Return a comment's age in seconds; most replies come within hours of the post."""
+        rng = self.rng
+        delay = rng.expovariate(1 / 14400) if rng.random() < 0.93 else rng.expovariate(1 / 1_700_000)
+        age = self.thread_age - delay
+        if age < 0:
+            age = rng.uniform(0, self.thread_age)
+        return int(age)
+
+    def _votes(self, depth):
+        rng = self.rng
+        if rng.random() < 0.01:
+            upvotes = int(10 ** rng.uniform(3, 6.4))
+        else:
+            upvotes = int(rng.expovariate(1 / (30 if depth == 0 else 6)))
+        downvotes = 0
+        if rng.random() < 0.35:
+            downvotes = 1 + int(rng.expovariate(1 / max(1.5, upvotes / 10)))
+        return upvotes, downvotes
+
+    def write_article(self, paragraph_count):
+        """Write the article: press paragraphs, perhaps one list at indent 2.
+
+        The format only pins down lists at the end of a comment body; an
+        article list is kept between blank lines so it reads as its own block.
+        """
+        rng = self.rng
+        text = self.text
+        for index in range(paragraph_count):
+            sentences = rng.randint(1, 4)
+            if index == 0:
+                paragraph = " ".join([text.title_sentence()] + [text.news_sentence() for _ in range(sentences - 1)])
+            else:
+                paragraph = text.article_paragraph(sentences)
+            self.article.append(paragraph)
+            if self.lines:
+                self.lines.append("")
+            self.lines.append(paragraph)
+            if index < paragraph_count - 1 and rng.random() < 0.15:
+                self.lines.append("")
+                self.lines.extend(f"  {BULLET} {text.list_item()}" for _ in range(rng.randint(2, 5)))
+
+    def write_comments(self, comment_count):
+        """Write ``comment_count`` comments in pre-order, tracking the open ancestors.
+
+        ``path[d]`` is what a parser would take as the parent for depth d + 1:
+        a comment's first paragraph, or None for a placeholder left by a gap.
+        """
+        rng = self.rng
+        top_limit = self.max_depth - 1
+        path = []
+        chain_tendency = 0.5
+        ended_with_list = not self.lines
+        for _ in range(comment_count):
+            last_depth = len(path) - 1
+            if not path or rng.random() < TOP_LEVEL_RATE:
+                depth = 0
+                chain_tendency = rng.choice(CHAIN_TENDENCIES)
+            elif last_depth + 2 <= top_limit and rng.random() < self.gap_rate:
+                depth = min(top_limit, last_depth + 2 + (rng.random() < 0.4))
+            elif last_depth < top_limit and rng.random() < chain_tendency:
+                depth = last_depth + 1
+            else:
+                back = 1
+                while rng.random() < 0.45:
+                    back += 1
+                depth = max(0, last_depth - back) + 1
+            del path[depth:]
+            path.extend([None] * (depth - len(path)))
+            parent_text = path[-1] if path else None
+            if not ended_with_list:
+                self.lines.append("")
+            first_paragraph, ended_with_list = self._write_comment(depth, parent_text)
+            path.append(first_paragraph)
+
+    def _write_comment(self, depth, parent_text):
+        """Write one header, its metadata and body; return (first paragraph, ended with a list)."""
+        rng = self.rng
+        if depth == 0 and rng.random() < 0.015:
+            author = rng.choice(self.bots)
+        else:
+            author = self.pick_author()
+        lines = self.lines
+        header_indent = " " * (2 * depth + 2)
+        inner = header_indent + "  "
+        lines.append(f"{header_indent}{BULLET} {author.header_text}")
+        lines.append(inner + "link")
+        lines.append(inner + "fedilink")
+        languages = author.languages
+        language = rng.choices(languages.names, cum_weights=languages.cumulative_weights)[0]
+        if language:
+            lines.append(inner + language)
+        upvotes, downvotes = self._votes(depth)
+        lines.append(inner + "arrow-up")
+        lines.append(inner + format_count(upvotes))
+        if downvotes:
+            lines.append(inner + "arrow-down")
+            lines.append(inner + format_count(downvotes))
+        lines.append(inner + SEPARATOR)
+
+        blocks, ends_with_list = self._body(author, parent_text)
+        edited = rng.random() < 0.1 or (blocks[0] == DELETED_BODY and rng.random() < 0.7)
+        age = self._comment_age()
+        if edited:
+            lines.append(inner + "edit-2")
+            age = int(age * rng.random())
+        lines.append(inner + format_age(age))
+        lines.append("")
+        for block in blocks:
+            lines.append(inner + block if block else "")
+        first_paragraph = None if blocks[0] in (DELETED_BODY, REMOVED_BODY) else blocks[0]
+        return first_paragraph, ends_with_list
+
+    def _body(self, author, parent_text):
+        """Return (body lines without indent, '' for blank lines; whether it ends in a list)."""
+        rng = self.rng
+        text = self.text
+        if author.is_bot:
+            return self._bot_body(author), False
+        roll = rng.random()
+        if roll < 0.02:
+            return [DELETED_BODY], False
+        if roll < 0.03:
+            return [REMOVED_BODY], False
+        if roll < 0.18:
+            return [rng.choice(REACTIONS)], False
+
+        paragraphs = []
+        if parent_text and rng.random() < 0.12:
+            paragraphs.append(parent_text.split(". ")[0].rstrip("."))
+        paragraph_count = rng.choices((1, 2, 3, 4), cum_weights=(58, 84, 95, 100))[0]
+        for _ in range(paragraph_count):
+            size = rng.random()
+            if size < 0.65:
+                sentences = rng.randint(1, 2)
+            elif size < 0.96:
+                sentences = rng.randint(2, 4)
+            else:
+                sentences = rng.randint(10, 14)
+            paragraphs.append(text.paragraph(sentences))
+        if rng.random() < 0.06:
+            paragraphs.insert(rng.randint(1, len(paragraphs)), text.url())
+        if rng.random() < 0.05:
+            paragraphs.append(rng.choice(EDIT_NOTES))
+
+        lines = []
+        for paragraph in paragraphs:
+            if lines:
+                lines.append("")
+                if rng.random() < 0.03:
+                    lines.append("")
+            lines.append(paragraph)
+
+        if rng.random() < 0.07:
+            lines.extend(("", rng.choice(LIST_LEADS)))
+            lines.append("")
+            for _ in range(rng.randint(2, 5)):
+                lines.append(f"{BULLET} {text.list_item()}")
+                if rng.random() < 0.1:
+                    lines.append(f"  {BULLET} {text.list_item()}")
+            return lines, True
+        return lines, False
+
+    def _bot_body(self, author):
+        """Return a bot's canned body; AutoTL;DR quotes the article between rules."""
+        rng = self.rng
+        text = self.text
+        if author.header_text.startswith("AutoTL;DR"):
+            quoted = self.article[:2] + [text.article_paragraph(rng.randint(1, 3)) for _ in range(rng.randint(2, 4))]
+            words = sum(len(paragraph.split()) for paragraph in quoted)
+            original = words * rng.randint(3, 8)
+            lines = ["This is the best summary I could come up with:", ""]
+            for paragraph in quoted:
+                lines.extend(("", paragraph))
+            lines.extend((
+                "",
+                "",
+                f"The original article contains {original:,} words, the summary contains {words} words. "
+                f"Saved {100 - 100 * words // original}%. I’m a bot and I’m open source!",
+            ))
+            return lines
+        if author.header_text.startswith("PipedLinkBot"):
+            return [
+                "Here is an alternative Piped link(s):",
+                "",
+                f"https://piped.video/watch?v={rng.randint(10**9, 10**10)}",
+                "",
+                "Piped is a privacy-respecting open-source alternative frontend to YouTube.",
+                "",
+                "I’m open-source; check me out at GitHub.",
+            ]
+        return [f"Archived version: {text.url()}", "", "Archived copies are kept for as long as the archive exists."]
+
+
+def generate_dump(comment_count, seed=0, *, max_depth=12, gap_rate=0.0, article_paragraphs=3):
+    """Return the text of a valid dump with exactly ``comment_count`` comments.
+
+    Depths run from 0 to ``max_depth - 1``. With probability ``gap_rate`` a
+    reply sits one or two levels deeper than the comment before it, which a
+    parser reads as missing parents. The same arguments always give the same text.
+    """
+    if comment_count < 0:
+        raise ValueError("comment_count must be zero or more")
+    if max_depth < 1:
+        raise ValueError("max_depth must be at least 1")
+    if not 0.0 <= gap_rate <= 1.0:
+        raise ValueError("gap_rate must be between 0 and 1")
+    if article_paragraphs < 0:
+        raise ValueError("article_paragraphs must be zero or more")
+    writer = _ThreadWriter(_QuickRandom(seed), max_depth, gap_rate)
+    writer.write_article(article_paragraphs)
+    writer.write_comments(comment_count)
+    return "\n".join(writer.lines)
+
+
+def write_dump(path, comment_count, seed=0, **kwargs):
+    """Write ``generate_dump(comment_count, seed, **kwargs)`` to ``path`` as UTF-8."""
+    text = generate_dump(comment_count, seed, **kwargs)
+    with open(path, "w", encoding="utf-8", newline="\n") as dump_file:
+        dump_file.write(text)
+
+
+def main(argv=None):
+    """Generate a dump from the command line, to stdout or to ``-o PATH``."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("comment_count", type=int)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--max-depth", type=int, default=12)
+    parser.add_argument("--gap-rate", type=float, default=0.0)
+    parser.add_argument("-o", "--output", metavar="PATH")
+    args = parser.parse_args(argv)
+    options = {"seed": args.seed, "max_depth": args.max_depth, "gap_rate": args.gap_rate}
+    if args.output:
+        write_dump(args.output, args.comment_count, **options)
+    else:
+        sys.stdout.buffer.write(generate_dump(args.comment_count, **options).encode("utf-8"))
+        sys.stdout.flush()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,614 @@
+"""Import dumps: create the thread a dump shows, or merge it into that thread.
+
+A dump has no ids, so everything is matched by content (notes/dump-format.md
+A12–A14): a thread by the hash of its normalised article, a comment by its
+author, its normalised body and its place (its parent, found the same way).
+On top of exact matches the merge recognises
+- a comment edited between captures (same author and place, a similar body
+  or the same replies),
+- a placeholder filled by a fuller capture (the same replies under it),
+- the root of a partial "context" view, wherever it sits in the thread, and
+  re-attaches a context root once a fuller dump shows its real parent.
+
+Each file is one transaction under the thread's tree lock: it is stored
+whole or not at all. New subtrees are laid out in Python and bulk-inserted;
+existing rows are updated only where something changed, so importing the
+same dump twice writes nothing.
+"""
+
+import hashlib
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from difflib import SequenceMatcher
+from pathlib import Path
+
+from django.db import transaction
+from django.utils import timezone
+
+from threads.dump.formats import parse_age
+from threads.dump.parser import BADGE_ORDER, DumpError, parse_dump
+from threads.markup import render_dump_text
+from threads.models import Capture, Comment, Person, Thread
+from threads.trees import TREE_FIELDS, allocate_tree_ids, lay_out, tree_write
+
+TITLE_LENGTH = 100
+SIMILAR_BODY_RATIO = 0.6
+CONTENT_FIELDS = (
+    "author_id",
+    "is_placeholder",
+    "origin",
+    "badges",
+    "is_distinguished",
+    "is_cake_day",
+    "status",
+    "language",
+    "body",
+    "body_html",
+    "body_key",
+    "imported_upvotes",
+    "imported_downvotes",
+    "counts_approximate",
+    "created_at",
+    "edited_at",
+    "age_text",
+    "captured_at",
+)
+DERIVED_FIELDS = ("author_id", "body_html")
+STRUCTURE_FIELDS = ("parent_id", "position", "ancestry_unknown", *TREE_FIELDS)
+EXISTING_FIELDS = (
+    "pk",
+    "parent_id",
+    "position",
+    "is_placeholder",
+    "ancestry_unknown",
+    "origin",
+    "author__name",
+    "author__instance",
+    "body_key",
+    "tree_id",
+    "lft",
+    "rght",
+    "level",
+    "badges",
+    "is_distinguished",
+    "is_cake_day",
+    "status",
+    "language",
+    "imported_upvotes",
+    "imported_downvotes",
+    "counts_approximate",
+    "edited_at",
+    "age_text",
+    "captured_at",
+)
+
+
+@dataclass
+class ImportReport:
+    """What one file did to the database (or would do, on a dry run)."""
+
+    source: str
+    thread_id: int = None
+    thread_title: str = ""
+    thread_created: bool = False
+    added: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    placeholders: int = 0
+    filled: int = 0
+    reattached: int = 0
+    dry_run: bool = False
+    warnings: list = field(default_factory=list)
+
+    def summary(self):
+        verb = "would create" if self.dry_run else "created"
+        if not self.thread_created:
+            verb = "would merge into" if self.dry_run else "merged into"
+        text = (
+            f"{self.source}: {verb} thread {self.thread_id} ({self.thread_title!r}): "
+            f"{self.added} comments added, {self.updated} updated, {self.unchanged} unchanged, "
+            f"{self.placeholders} placeholders"
+        )
+        extras = [f"{self.filled} placeholders filled"] if self.filled else []
+        extras += [f"{self.reattached} context roots re-attached"] if self.reattached else []
+        return text + (f" ({', '.join(extras)})" if extras else "")
+
+
+def normalise_text(text):
+    """The form of a text used for identity: NFC, plain spaces, single spaces."""
+    text = unicodedata.normalize("NFC", text).replace("\u00a0", " ")
+    return re.sub(r"\s+", " ", text).strip()
+
+
+def text_key(text):
+    return hashlib.sha1(normalise_text(text).encode()).hexdigest()
+
+
+def derive_title(article, fallback):
+    """The article's first sentence, cut at a word near ``TITLE_LENGTH``."""
+    first_paragraph = next((p for p in article.split("\n\n") if p.strip()), "")
+    sentence = re.split(r"(?<=[.!?])\s+", normalise_text(first_paragraph.lstrip(" •")), maxsplit=1)[0]
+    if not sentence:
+        return fallback
+    if len(sentence) <= TITLE_LENGTH:
+        return sentence
+    cut = sentence[: TITLE_LENGTH + 1].rsplit(" ", 1)[0].rstrip(",;:–-")
+    return cut + "…"
+
+
+def decode_dump(data, source):
+    """Decode a dump's bytes as UTF-8, naming the line of the first bad byte."""
+    try:
+        return data.decode("utf-8").removeprefix("\ufeff")
+    except UnicodeDecodeError as error:
+        line = data[: error.start].count(b"\n") + 1
+        raise DumpError(line, f"bytes that are not UTF-8 (byte {error.start}: {data[error.start]:#04x})", source)
+
+
+def import_dump_file(path, **options):
+    path = Path(path)
+    return import_dump(path.read_bytes(), source=str(path), **options)
+
+
+def import_dump(data, *, source="<dump>", captured_at=None, title=None, instance="", dry_run=False, progress=None):
+    """Import one dump (text or bytes) in one transaction; return its report.
+
+    Raises ``DumpError`` for a malformed dump, before anything is written.
+    """
+    text = decode_dump(data, source) if isinstance(data, bytes) else data
+    dump = parse_dump(text, source)
+    if not dump.article.strip() and not title:
+        raise DumpError(1, "the article is empty, so nothing identifies the thread: name it with --title", source)
+    captured_at = captured_at or timezone.now()
+    fingerprint = hashlib.sha256(
+        (normalise_text(dump.article) or f"title:{normalise_text(title)}").encode()
+    ).hexdigest()
+    report = ImportReport(source=source, dry_run=dry_run, warnings=list(dump.warnings))
+    with transaction.atomic():
+        thread, report.thread_created = Thread.objects.get_or_create(
+            fingerprint=fingerprint,
+            defaults={
+                "title": title or derive_title(dump.article, Path(source).stem),
+                "body": dump.article,
+                "body_html": render_dump_text(dump.article),
+                "source_instance": instance,
+                "created_at": captured_at,
+                "captured_at": captured_at,
+            },
+        )
+        with tree_write(thread.pk):
+            _Merge(thread, dump, captured_at, instance, report, progress).apply()
+            _update_thread(thread, captured_at, title, instance)
+            Capture.objects.create(
+                thread=thread,
+                source_name=Path(source).name,
+                captured_at=captured_at,
+                added=report.added,
+                updated=report.updated,
+                unchanged=report.unchanged,
+                placeholders=report.placeholders,
+            )
+        report.thread_id, report.thread_title = thread.pk, thread.title
+        if dry_run:
+            transaction.set_rollback(True)
+    return report
+
+
+def _update_thread(thread, captured_at, title, instance):
+    thread.comment_count = Comment.objects.filter(thread=thread, is_placeholder=False).count()
+    thread.captured_at = max(filter(None, [thread.captured_at, captured_at]))
+    thread.created_at = min(thread.created_at, captured_at)
+    if title:
+        thread.title = title
+    if instance and not thread.source_instance:
+        thread.source_instance = instance
+    op = (
+        Comment.objects.filter(thread=thread, badges__contains="op", author__isnull=False)
+        .values_list("author_id", flat=True)
+        .first()
+    )
+    thread.author_id = op or thread.author_id
+    thread.save()
+
+
+class _Node:
+    """A comment of the merged tree: an existing row, or one this import adds."""
+
+    __slots__ = (
+        "row",
+        "pk",
+        "parent",
+        "children",
+        "key",
+        "is_placeholder",
+        "origin",
+        "parsed",
+        "changes",
+        "moved",
+        "position",
+        "ancestry_unknown",
+        "tree_id",
+        "layout",
+    )
+
+    def __init__(self, row=None, parsed=None):
+        self.row = row
+        self.pk = row["pk"] if row else None
+        self.parent = None
+        self.children = []
+        self.parsed = parsed
+        self.changes = {}
+        self.moved = False
+        self.layout = None
+        if row:
+            self.is_placeholder = row["is_placeholder"]
+            self.origin = row["origin"]
+            self.key = (row["author__name"], row["author__instance"], row["body_key"])
+            self.position = row["position"]
+            self.ancestry_unknown = row["ancestry_unknown"]
+            self.tree_id = row["tree_id"]
+        else:
+            self.is_placeholder = parsed is not None and parsed.is_placeholder
+            self.origin = Comment.Origin.IMPORTED
+            self.key = None
+            self.position = None
+            self.ancestry_unknown = False
+            self.tree_id = None
+
+    @property
+    def is_new(self):
+        return self.pk is None
+
+    @property
+    def matchable(self):
+        return self.origin == Comment.Origin.IMPORTED
+
+
+class _Merge:
+    def __init__(self, thread, dump, captured_at, instance, report, progress):
+        self.thread = thread
+        self.dump = dump
+        self.captured_at = captured_at
+        self.instance = instance
+        self.report = report
+        self.progress = progress or (lambda stage, done, total: None)
+        self.claimed = set()
+        self.bodies = {}
+
+    def apply(self):
+        self.load_existing()
+        self.merge_tree()
+        self.write()
+
+    def parsed_key(self, parsed):
+        return (parsed.author_name, parsed.author_instance or self.instance, text_key(parsed.body))
+
+    def load_existing(self):
+        rows = Comment.objects.filter(thread=self.thread).order_by("position", "pk").values(*EXISTING_FIELDS)
+        self.roots = _Node()  # stands for the thread: the parent of top-level comments
+        nodes = {row["pk"]: _Node(row) for row in rows}
+        self.by_key = {}
+        for node in nodes.values():
+            parent = nodes.get(node.row["parent_id"], self.roots)
+            node.parent = parent
+            parent.children.append(node)
+            if node.matchable and not node.is_placeholder:
+                self.by_key.setdefault(node.key, []).append(node)
+        self.existing = nodes
+
+    def merge_tree(self):
+        """Walk the dump one sibling group at a time, parents before children."""
+        work = [(self.roots, self.dump.comments)]
+        done, total = 0, len(self.dump.real_comments())
+        while work:
+            parent, parsed_children = work.pop()
+            for parsed, node in zip(parsed_children, self.merge_siblings(parent, parsed_children)):
+                work.append((node, parsed.children))
+                done += not parsed.is_placeholder
+            self.progress("merged", done, total)
+
+    def merge_siblings(self, parent, parsed_children):
+        matches = [self.exact_match(parent, parsed) for parsed in parsed_children]
+        for index, parsed in enumerate(parsed_children):
+            if matches[index] is None:
+                matches[index] = self.loose_match(parent, parsed)
+        placed, previous = [], None
+        for parsed, node in zip(parsed_children, matches):
+            if node is None:
+                node = _Node(parsed=parsed)
+                self.report.placeholders += parsed.is_placeholder
+                self.report.added += not parsed.is_placeholder
+                self.fill(node, parsed)
+                self.place(node, parent, after=previous)
+            else:
+                self.update(node, parsed)
+                if node.parent is not parent and node.ancestry_unknown and node.parent is self.roots:
+                    self.reattach(node, parent, after=previous)
+            if node.parent is parent:
+                previous = node
+            placed.append(node)
+        return placed
+
+    def candidates(self, parent):
+        return [child for child in parent.children if child.matchable and id(child) not in self.claimed]
+
+    def claim(self, node):
+        if node is not None:
+            self.claimed.add(id(node))
+        return node
+
+    def exact_match(self, parent, parsed):
+        if parsed.is_placeholder:
+            return None
+        key = self.parsed_key(parsed)
+        for child in self.candidates(parent):
+            if not child.is_placeholder and child.key == key:
+                return self.claim(child)
+        if parent is self.roots and parsed.status == Comment.Status.NORMAL:
+            for node in self.by_key.get(key, []):
+                if id(node) not in self.claimed:
+                    return self.claim(node)
+        return None
+
+    def loose_match(self, parent, parsed):
+        """Second chance for what matched nothing exactly: a placeholder, an
+        edited comment, a filled placeholder, or a context root to re-attach."""
+        candidates = self.candidates(parent)
+        if parsed.is_placeholder:
+            for child in candidates:
+                if child.is_placeholder and self.share_replies(child, parsed):
+                    return self.claim(child)
+            return None
+        name, instance, _ = key = self.parsed_key(parsed)
+        for child in candidates:
+            if (
+                not child.is_placeholder
+                and child.key[:2] == (name, instance)
+                and (self.share_replies(child, parsed) or self.similar_body(child, parsed))
+            ):
+                return self.claim(child)
+        for child in candidates:
+            if child.is_placeholder and self.share_replies(child, parsed):
+                return self.claim(child)
+        for node in self.by_key.get(key, []):
+            if node.ancestry_unknown and id(node) not in self.claimed and not self.is_ancestor(node, parent):
+                return self.claim(node)
+        return None
+
+    def share_replies(self, node, parsed):
+        child_keys = {child.key for child in node.children if child.key}
+        return any(self.parsed_key(reply) in child_keys for reply in parsed.children if not reply.is_placeholder)
+
+    def similar_body(self, node, parsed):
+        if node.pk not in self.bodies:
+            self.bodies.update(
+                Comment.objects.filter(parent_id=node.parent.pk, thread=self.thread).values_list("pk", "body")
+            )
+        old, new = normalise_text(self.bodies.get(node.pk, "")), normalise_text(parsed.body)
+        if old.split(". ")[0] == new.split(". ")[0]:
+            return True
+        matcher = SequenceMatcher(None, old, new, autojunk=False)
+        return matcher.quick_ratio() >= SIMILAR_BODY_RATIO and matcher.ratio() >= SIMILAR_BODY_RATIO
+
+    def is_ancestor(self, node, descendant):
+        while descendant is not None and descendant is not self.roots:
+            if descendant is node:
+                return True
+            descendant = descendant.parent
+        return False
+
+    def place(self, node, parent, after):
+        """Put ``node`` among ``parent``'s children right after ``after``, the
+        sibling the dump shows before it (first if none); local replies and
+        siblings missing from this dump keep their relative order."""
+        node.parent = parent
+        index = parent.children.index(after) + 1 if after is not None else 0
+        parent.children.insert(index, node)
+
+    def reattach(self, node, parent, after):
+        node.parent.children.remove(node)
+        self.place(node, parent, after)
+        node.moved = True
+        node.ancestry_unknown = False
+        self.report.reattached += 1
+
+    def fill(self, node, parsed):
+        node.key = self.parsed_key(parsed)
+        if parsed.is_placeholder:
+            node.changes = {"is_placeholder": True, "origin": Comment.Origin.IMPORTED}
+            return
+        node.changes = self.content(parsed)
+        node.changes["created_at"] = node.changes.get("edited_at") or self.estimated_time(parsed.age)
+
+    def content(self, parsed):
+        return {
+            "is_placeholder": False,
+            "origin": Comment.Origin.IMPORTED,
+            "author_key": (parsed.author_name, parsed.author_instance or self.instance, parsed.is_bot),
+            "badges": ",".join(badge for badge in BADGE_ORDER if badge in parsed.badges),
+            "is_distinguished": parsed.is_distinguished,
+            "is_cake_day": parsed.is_cake_day,
+            "status": parsed.status,
+            "language": parsed.language,
+            "body": parsed.body,
+            "body_key": text_key(parsed.body),
+            "imported_upvotes": parsed.upvotes,
+            "imported_downvotes": parsed.downvotes,
+            "counts_approximate": parsed.counts_approximate,
+            "edited_at": self.estimated_time(parsed.age) if parsed.edited else None,
+            "age_text": parsed.age,
+            "captured_at": self.captured_at,
+        }
+
+    def estimated_time(self, age):
+        delta = parse_age(age)
+        return None if delta is None else self.captured_at - delta
+
+    def update(self, node, parsed):
+        """Apply a newer capture's content to a matched comment; an older
+        capture never overwrites what a newer one wrote."""
+        if parsed.is_placeholder:
+            return
+        row = node.row
+        if row["captured_at"] and row["captured_at"] > self.captured_at:
+            self.report.unchanged += 1
+            return
+        new = self.content(parsed)
+        if node.is_placeholder:
+            new["created_at"] = new["edited_at"] or self.estimated_time(parsed.age)
+            node.changes, node.is_placeholder, node.key = new, False, self.parsed_key(parsed)
+            self.report.filled += 1
+            self.report.updated += 1
+            return
+        if row["edited_at"] and not parsed.edited:
+            new["edited_at"] = row["edited_at"]
+        elif row["edited_at"] and parsed.edited and new["body_key"] == row["body_key"]:
+            new["edited_at"] = row["edited_at"]
+        compared = {name: value for name, value in new.items() if name in row and name != "captured_at"}
+        if new["body_key"] != row["body_key"]:
+            compared["body_key"] = new["body_key"]
+        if any(row[name] != value for name, value in compared.items()):
+            node.changes = new
+            self.report.updated += 1
+        else:
+            self.report.unchanged += 1
+
+    def write(self):
+        """Insert new comments level by level (a parent's id exists before its
+        children's rows), then update changed rows, grouped by what changed."""
+        people = self.resolve_people()
+        self.lay_out_trees()
+        by_level = {}
+        for node in self.walk():
+            if node.is_new:
+                by_level.setdefault(node.layout[3], []).append(node)
+        written, total = 0, sum(len(batch) for batch in by_level.values())
+        for level in sorted(by_level):
+            batch = by_level[level]
+            rows = [self.build_row(node, people) for node in batch]
+            Comment.objects.bulk_create(rows, batch_size=2000)
+            for node, row in zip(batch, rows):
+                node.pk = row.pk
+            written += len(batch)
+            self.progress("written", written, total)
+        by_fields = {}
+        for node in self.existing.values():
+            if node.changes:
+                row = self.build_row(node, people)
+                fields = tuple(name for name in CONTENT_FIELDS if name in node.changes or name in DERIVED_FIELDS)
+                by_fields.setdefault(fields, []).append(row)
+        for fields, rows in by_fields.items():
+            Comment.objects.bulk_update(rows, fields, batch_size=1000)
+        moved = [node for node in self.existing.values() if self.structure_changed(node)]
+        Comment.objects.bulk_update(
+            [
+                Comment(
+                    pk=node.pk,
+                    parent_id=node.parent.pk,
+                    position=node.position,
+                    ancestry_unknown=node.ancestry_unknown,
+                    **dict(zip(TREE_FIELDS, node.layout or (node.row["tree_id"], node.row["lft"], node.row["rght"], node.row["level"]))),
+                )
+                for node in moved
+            ],
+            STRUCTURE_FIELDS,
+            batch_size=1000,
+        )
+
+    def walk(self):
+        stack = list(reversed(self.roots.children))
+        while stack:
+            node = stack.pop()
+            yield node
+            stack.extend(reversed(node.children))
+
+    def lay_out_trees(self):
+        """Number siblings and lay out every tree this import touched."""
+        touched_roots = set()
+        for parent in [self.roots, *self.walk()]:
+            for position, child in enumerate(parent.children):
+                if child.position != position:
+                    child.position = position
+                    if parent is not self.roots:
+                        touched_roots.add(id(self.root_of(child)))
+                if child.is_new or child.moved:
+                    touched_roots.add(id(self.root_of(child)))
+        if len(self.dump.comments) == 1 and self.report.added:
+            root = self.dump.comments[0]
+            for node in self.roots.children:
+                if node.parsed is root and node.is_new:
+                    node.ancestry_unknown = True
+        new_roots = [root for root in self.roots.children if root.tree_id is None]
+        for root, tree_id in zip(new_roots, allocate_tree_ids(len(new_roots)) if new_roots else []):
+            root.tree_id = tree_id
+        for root in self.roots.children:
+            if id(root) not in touched_roots:
+                continue
+            for node, lft, rght, level in lay_out(root, lambda node: node.children):
+                node.layout = (root.tree_id, lft, rght, level)
+
+    def root_of(self, node):
+        while node.parent is not self.roots:
+            node = node.parent
+        return node
+
+    def structure_changed(self, node):
+        row = node.row
+        return (
+            node.parent.pk != row["parent_id"]
+            or node.position != row["position"]
+            or node.ancestry_unknown != row["ancestry_unknown"]
+            or (node.layout is not None and node.layout != (row["tree_id"], row["lft"], row["rght"], row["level"]))
+        )
+
+    def resolve_people(self):
+        """Map (name, instance) to people, creating imported authors as needed."""
+        wanted = {}
+        for node in self.walk():
+            author_key = node.changes.get("author_key")
+            if author_key:
+                name, instance, is_bot = author_key
+                wanted[(name, instance)] = wanted.get((name, instance), False) or is_bot
+        people = {}
+        names = {name for name, _ in wanted}
+        for chunk in _chunks(sorted(names), 500):
+            for person in Person.objects.imported().filter(name__in=chunk):
+                people[(person.name, person.instance)] = person
+        missing = [Person(name=name, instance=instance, is_bot=is_bot) for (name, instance), is_bot in wanted.items() if (name, instance) not in people]
+        Person.objects.bulk_create(missing, batch_size=1000, ignore_conflicts=True)
+        if missing:
+            for chunk in _chunks(sorted({person.name for person in missing}), 500):
+                for person in Person.objects.imported().filter(name__in=chunk):
+                    people[(person.name, person.instance)] = person
+        new_bots = [people[key].pk for key, is_bot in wanted.items() if is_bot and not people[key].is_bot]
+        Person.objects.filter(pk__in=new_bots).update(is_bot=True)
+        return {key: person.pk for key, person in people.items()}
+
+    def build_row(self, node, people):
+        values = dict(node.changes)
+        author_key = values.pop("author_key", None)
+        if author_key:
+            values["author_id"] = people[author_key[:2]]
+        if "body" in values:
+            values["body_html"] = render_dump_text(values["body"])
+        if node.is_new:
+            tree_id, lft, rght, level = node.layout
+            return Comment(
+                thread=self.thread,
+                parent_id=node.parent.pk,
+                position=node.position,
+                ancestry_unknown=node.ancestry_unknown,
+                tree_id=tree_id,
+                lft=lft,
+                rght=rght,
+                level=level,
+                **values,
+            )
+        return Comment(pk=node.pk, **values)
+
+
+def _chunks(items, size):
+    for start in range(0, len(items), size):
+        yield items[start : start + size]

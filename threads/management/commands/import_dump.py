@@ -1,0 +1,91 @@
+"""Import Lemmy thread dumps (plain-text renderings of post pages).
+
+Each file is imported in its own transaction: a malformed file is refused
+with ``path:line: what is wrong`` and leaves the database as it was, while
+the other files are still imported.
+"""
+
+from datetime import datetime, timezone
+
+from django.core.management.base import BaseCommand, CommandError
+from django.db import DatabaseError
+
+from threads.dump.parser import DumpError
+from threads.importer import import_dump_file
+
+PROGRESS_THRESHOLD = 5_000
+
+
+def aware_datetime(text):
+    """Parse ISO-8601; a time without an offset is taken as UTC."""
+    try:
+        value = datetime.fromisoformat(text)
+    except ValueError:
+        raise ValueError(f"not an ISO-8601 time: {text!r}") from None
+    return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+
+
+class Command(BaseCommand):
+    help = "Import one or more Lemmy thread dumps, creating threads or merging into existing ones."
+
+    def add_arguments(self, parser):
+        parser.add_argument("paths", nargs="+", metavar="PATH")
+        parser.add_argument(
+            "--captured-at", type=aware_datetime, help="When the pages were captured (ISO-8601); default: now."
+        )
+        parser.add_argument("--title", help="Thread title; default: the article's first sentence.")
+        parser.add_argument(
+            "--instance", default="", help="Host of the instance that rendered the page (authors shown without @host)."
+        )
+        parser.add_argument("--dry-run", action="store_true", help="Report what would change; store nothing.")
+
+    def handle(self, *args, paths, captured_at, title, instance, dry_run, verbosity, **options):
+        if captured_at is None and verbosity:
+            self.stderr.write("warning: no --captured-at given; ages are counted back from now")
+        refused = 0
+        for path in paths:
+            try:
+                report = import_dump_file(
+                    path,
+                    captured_at=captured_at,
+                    title=title,
+                    instance=instance.lower(),
+                    dry_run=dry_run,
+                    progress=self.progress_printer(path) if verbosity else None,
+                )
+            except DumpError as error:
+                refused += 1
+                self.stderr.write(str(error))
+                continue
+            except OSError as error:
+                refused += 1
+                self.stderr.write(f"{path}:0: cannot read the file: {error.strerror or error}")
+                continue
+            except DatabaseError as error:
+                refused += 1
+                self.stderr.write(f"{path}:0: the database refused the import, nothing stored: {error}")
+                continue
+            for warning in report.warnings:
+                self.stderr.write(f"warning: {warning}")
+            if verbosity:
+                self.stdout.write(report.summary())
+        imported = len(paths) - refused
+        summary = f"{imported} of {len(paths)} files {'checked' if dry_run else 'imported'}"
+        if refused:
+            raise CommandError(f"{summary}, {refused} refused", returncode=1)
+        if verbosity:
+            self.stdout.write(self.style.SUCCESS(summary))
+
+    def progress_printer(self, path):
+        """Print a line per tenth of a large dump, so long imports show life."""
+        shown = {}
+
+        def show(stage, done, total):
+            if total < PROGRESS_THRESHOLD:
+                return
+            tenth = done * 10 // total
+            if shown.get(stage, -1) < tenth:
+                shown[stage] = tenth
+                self.stderr.write(f"{path}: {stage} {done:,}/{total:,} comments")
+
+        return show
