@@ -358,7 +358,7 @@ class _Merge:
         candidates = self.candidates(parent)
         if parsed.is_placeholder:
             for child in candidates:
-                if child.is_placeholder and self.share_replies(child, parsed):
+                if self.share_replies(child, parsed):
                     return self.claim(child)
             return None
         name, instance, _ = key = self.parsed_key(parsed)

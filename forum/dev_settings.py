@@ -1,0 +1,11 @@
+"""Development configuration for tests and local tools: debug defaults on.
+
+The environment still wins (``DJANGO_DEBUG=0`` gives the production checks);
+this only spares every developer from exporting a secret key to run tests.
+"""
+
+import os
+
+os.environ.setdefault("DJANGO_DEBUG", "1")
+
+from forum.settings import *  # noqa: E402,F403

@@ -1,0 +1,45 @@
+"""Shared fixtures: the seed dumps, and the tree-integrity check every
+writing test ends with."""
+
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pytest
+
+from threads.models import Comment
+from threads.trees import TREE_FIELDS, find_tree_problems
+
+DUMPS = Path(__file__).resolve().parent.parent / "fixtures" / "dumps"
+SEED_FULL = DUMPS / "000_057a36c12905d7f9.txt"
+SEED_CONTEXT = DUMPS / "001_458d5b64a4503857.txt"
+CAPTURED_AT = datetime(2024, 11, 19, 12, 0, tzinfo=timezone.utc)
+
+
+def tree_snapshot():
+    return sorted(Comment._tree_manager.values_list("pk", *TREE_FIELDS))
+
+
+def assert_trees_intact():
+    """Fail unless every tree is sound: the aggregate checks find nothing and
+    django-mptt's own rebuild of each tree changes no tree field."""
+    assert find_tree_problems() == []
+    before = tree_snapshot()
+    for tree_id in sorted({row[1] for row in before}):
+        Comment._tree_manager.partial_rebuild(tree_id)
+    assert tree_snapshot() == before
+
+
+@pytest.fixture
+def trees_stay_intact(db):
+    yield
+    assert_trees_intact()
+
+
+@pytest.fixture
+def seed_text():
+    return SEED_FULL.read_text(encoding="utf-8")
+
+
+@pytest.fixture
+def context_text():
+    return SEED_CONTEXT.read_text(encoding="utf-8")
