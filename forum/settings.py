@@ -9,6 +9,7 @@ import os
 from pathlib import Path
 
 import dj_database_url
+from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -53,6 +54,7 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "csp",
     "mptt",
     "threads",
 ]
@@ -66,6 +68,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
 ]
 
 ROOT_URLCONF = "forum.urls"
@@ -158,3 +161,55 @@ STORAGES = {
         )
     },
 }
+
+# Security. Production (DEBUG off) defaults to HTTPS-only cookies, HSTS and
+# redirects, and passes `manage.py check --deploy`; each can be switched off
+# for a plain-HTTP loopback setup such as the load test.
+SECURE_SSL_REDIRECT = env_flag("DJANGO_SECURE_SSL_REDIRECT", default=not DEBUG)
+SESSION_COOKIE_SECURE = env_flag("DJANGO_SECURE_COOKIES", default=not DEBUG)
+CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+CSRF_COOKIE_HTTPONLY = True
+SECURE_HSTS_SECONDS = int(os.environ.get("DJANGO_HSTS_SECONDS", "0" if DEBUG else "31536000"))
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_flag("DJANGO_HSTS_INCLUDE_SUBDOMAINS", default=True)
+SECURE_HSTS_PRELOAD = env_flag("DJANGO_HSTS_PRELOAD", default=True)
+if env_flag("DJANGO_BEHIND_TLS_PROXY"):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SECURE_REFERRER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS")
+
+# No inline scripts or styles anywhere: stored text is hostile (Lemmy's 2023
+# XSS came in through federated comments), so a slip in escaping must still
+# not run a script.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:"],
+        "connect-src": [SELF],
+        "font-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [NONE],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    }
+}
+
+# Request size: a reply is at most 10,000 characters; a dump upload in the
+# admin at most DUMP_UPLOAD_MAX_BYTES.
+DATA_UPLOAD_MAX_MEMORY_SIZE = 256 * 1024
+DUMP_UPLOAD_MAX_BYTES = int(os.environ.get("DJANGO_DUMP_UPLOAD_MAX_BYTES", str(32 * 1024 * 1024)))
+
+# Rate limits, "count/period" per member (or per client IP when anonymous),
+# counted in the default cache. Set DJANGO_RATELIMIT_ENABLED=0 to switch off.
+RATELIMIT_ENABLED = env_flag("DJANGO_RATELIMIT_ENABLED", default=True)
+RATELIMITS = {
+    "reply": os.environ.get("DJANGO_RATELIMIT_REPLY", "10/m"),
+    "vote": os.environ.get("DJANGO_RATELIMIT_VOTE", "120/m"),
+    "signup": os.environ.get("DJANGO_RATELIMIT_SIGNUP", "5/h"),
+    "login": os.environ.get("DJANGO_RATELIMIT_LOGIN", "10/m"),
+}
+# Trust X-Forwarded-For (its last address, the one our proxy added) for the
+# client IP only behind a proxy that sets it.
+RATELIMIT_TRUST_FORWARDED_FOR = env_flag("DJANGO_TRUST_X_FORWARDED_FOR")
