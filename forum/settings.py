@@ -6,6 +6,7 @@ hosts, so a forgotten variable fails loudly instead of leaking a weak key.
 """
 
 import os
+import tempfile
 from pathlib import Path
 
 import dj_database_url
@@ -117,6 +118,9 @@ DATABASES = {
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["OPTIONS"] = sqlite_options()
     DATABASES["default"]["CONN_MAX_AGE"] = 0
+    # A file, not Django's shared in-memory database: concurrency and browser
+    # tests need separate connections that lock the way production ones do.
+    DATABASES["default"]["TEST"] = {"NAME": os.path.join(tempfile.gettempdir(), f"forum-test-{os.getpid()}.sqlite3")}
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

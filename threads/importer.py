@@ -564,7 +564,10 @@ class _Merge:
         )
 
     def resolve_people(self):
-        """Map (name, instance) to people, creating imported authors as needed."""
+        """Map (name, instance) to people, creating imported authors as needed.
+
+        New people are inserted in sorted order, so two imports adding the same
+        authors wait for each other instead of deadlocking."""
         wanted = {}
         for node in self.walk():
             author_key = node.changes.get("author_key")
@@ -576,7 +579,11 @@ class _Merge:
         for chunk in _chunks(sorted(names), 500):
             for person in Person.objects.imported().filter(name__in=chunk):
                 people[(person.name, person.instance)] = person
-        missing = [Person(name=name, instance=instance, is_bot=is_bot) for (name, instance), is_bot in wanted.items() if (name, instance) not in people]
+        missing = [
+            Person(name=name, instance=instance, is_bot=is_bot)
+            for (name, instance), is_bot in sorted(wanted.items())
+            if (name, instance) not in people
+        ]
         Person.objects.bulk_create(missing, batch_size=1000, ignore_conflicts=True)
         if missing:
             for chunk in _chunks(sorted({person.name for person in missing}), 500):

@@ -24,9 +24,14 @@ TREE_FIELDS = ("tree_id", "lft", "rght", "level")
 
 @contextmanager
 def tree_write(thread_id):
-    """Run the block in a transaction that holds the thread's tree lock."""
+    """Run the block in a transaction that holds the thread's tree lock.
+
+    ``FOR NO KEY UPDATE`` excludes other tree writers but not the key-share
+    locks PostgreSQL takes when a vote or a comment row references the thread;
+    a plain ``FOR UPDATE`` deadlocks a reply against a vote in the same thread.
+    """
     with transaction.atomic():
-        list(Thread.objects.select_for_update().filter(pk=thread_id).values_list("pk", flat=True))
+        list(Thread.objects.select_for_update(no_key=True).filter(pk=thread_id).values_list("pk", flat=True))
         yield
 
 
