@@ -1,6 +1,6 @@
 """Deterministic, realistic synthetic Lemmy thread dumps for tests and benchmarks.
 
-The two real seed dumps are tiny (25 comments). Tests that exercise the parser,
+The two real seed dumps are tiny (15 and 3 comments). Tests that exercise the parser,
 the importer and the thread page on big or awkward trees need dumps that look
 like the seeds byte for byte (layout, badges, metadata tokens, typographic
 characters, lists glued to the next header) and that are valid per
@@ -8,15 +8,18 @@ characters, lists glued to the next header) and that are valid per
 also be reproducible: the same arguments always give the same text, because a
 failing test or a benchmark must be re-runnable exactly.
 
-All randomness comes from one ``random.Random(seed)``; nothing here touches the
-global generator, the clock or hash ordering.
+All randomness comes from one ``random.Random`` subclass seeded with ``seed``;
+nothing here touches the global generator, the clock or hash ordering.
 """
 
 import argparse
 import random
 import sys
+from bisect import bisect
 from dataclasses import dataclass
 from itertools import accumulate
+
+from threads.dump.formats import format_age, format_count
 
 TOP_LEVEL_RATE = 0.1
 BULLET = "\u2022"
@@ -27,6 +30,8 @@ NBSP = "\u00a0"
 # than an ancestor of it (a bushy fork). Drawn once per top-level comment so a
 # dump holds both long back-and-forth chains and wide flat discussions.
 CHAIN_TENDENCIES = (0.2, 0.35, 0.5, 0.65, 0.8)
+# Comment bodies hold 1, 2, 3 or 4 paragraphs 58, 26, 11 and 5% of the time.
+PARAGRAPH_COUNT_CUMULATIVE_PERCENT = (58, 84, 95)
 
 
 @dataclass(frozen=True)
@@ -44,6 +49,11 @@ class LanguageProfile:
     def of(cls, *weighted_names):
         names, weights = zip(*weighted_names)
         return cls(names, tuple(accumulate(weights)))
+
+    def pick(self, rng):
+        """Draw one language name (or None) for a comment."""
+        cumulative = self.cumulative_weights
+        return self.names[bisect(cumulative, rng.random() * cumulative[-1])]
 
 
 ENGLISH = LanguageProfile.of(("English", 94), (None, 6))
@@ -98,7 +108,7 @@ NAME_SYLLABLES = (
     "ka", "zer", "ush", "mul", "ko", "bra", "vin", "tal", "dor", "ix", "el", "ra",
     "nu", "sen", "gar", "lo", "mi", "pha", "qui", "th", "an", "os", "ry", "bel",
 )
-DISPLAY_NAMES_WITH_SPACES = (
+DISPLAY_NAMES = (
     "Chaotic Cookie", "Grumpy Old Sysadmin", "Uncle Bob", "Mila ✨", "Jörg Baumann",
     "The Real Slim Lemming", "Toes♀", "Ольга К.", "Captain Obvious", "Sir Reginald",
 )
@@ -111,44 +121,93 @@ BOTS = (
 
 TOPICS = (
     {
-        "people": ("NASA", "SpaceX", "the European Space Agency", "Blue Origin", "the mission director", "Senator Hale"),
+        "people": (
+            "NASA", "SpaceX", "the European Space Agency", "Blue Origin", "the mission director",
+            "Senator Hale",
+        ),
         "places": ("Florida", "Kourou", "Houston", "Baikonur", "orbit"),
-        "nouns": ("rocket", "launch", "satellite", "booster", "mission", "contractor", "heat shield", "budget"),
+        "nouns": (
+            "rocket", "launch", "satellite", "booster", "mission", "contractor", "heat shield",
+            "budget",
+        ),
     },
     {
-        "people": ("the Rust project", "Mozilla", "GitHub", "the kernel maintainers", "Microsoft", "the Python steering council"),
+        "people": (
+            "the Rust project", "Mozilla", "GitHub", "the kernel maintainers", "Microsoft",
+            "the Python steering council",
+        ),
         "places": ("the Linux kernel", "the standard library", "Debian", "CI", "the issue tracker"),
-        "nouns": ("compiler", "maintainer", "license", "dependency", "release", "benchmark", "patch", "regression"),
+        "nouns": (
+            "compiler", "maintainer", "license", "dependency", "release", "benchmark", "patch",
+            "regression",
+        ),
     },
     {
-        "people": ("the city council", "Deutsche Bahn", "Amtrak", "the transit authority", "Mayor Okafor", "the rail union"),
+        "people": (
+            "the city council", "Deutsche Bahn", "Amtrak", "the transit authority", "Mayor Okafor",
+            "the rail union",
+        ),
         "places": ("Berlin", "Chicago", "Lyon", "Toronto", "the suburbs"),
-        "nouns": ("train", "bus lane", "ticket", "station", "bike lane", "commuter", "timetable", "tram line"),
+        "nouns": (
+            "train", "bus lane", "ticket", "station", "bike lane", "commuter", "timetable",
+            "tram line",
+        ),
     },
     {
-        "people": ("the European Parliament", "the Senate", "the opposition leader", "the electoral commission", "Prime Minister Varga", "the coalition"),
+        "people": (
+            "the European Parliament", "the Senate", "the opposition leader",
+            "the electoral commission", "Prime Minister Varga", "the coalition",
+        ),
         "places": ("Brussels", "Ohio", "Helsinki", "the capital", "rural districts"),
-        "nouns": ("vote", "candidate", "poll", "coalition", "ballot", "referendum", "campaign", "debate"),
+        "nouns": (
+            "vote", "candidate", "poll", "coalition", "ballot", "referendum", "campaign", "debate",
+        ),
     },
     {
-        "people": ("Valve", "Nintendo", "Bethesda", "the publisher", "the studio head", "the modding community"),
+        "people": (
+            "Valve", "Nintendo", "Bethesda", "the publisher", "the studio head",
+            "the modding community",
+        ),
         "places": ("Steam", "the Switch", "the launcher", "early access", "the forums"),
-        "nouns": ("patch", "console", "launcher", "sequel", "mod", "controller", "season pass", "remaster"),
+        "nouns": (
+            "patch", "console", "launcher", "sequel", "mod", "controller", "season pass",
+            "remaster",
+        ),
     },
     {
-        "people": ("the Met Office", "the IPCC", "the water utility", "farmers’ groups", "Professor Lindqvist", "the environment ministry"),
+        "people": (
+            "the Met Office", "the IPCC", "the water utility", "farmers’ groups",
+            "Professor Lindqvist", "the environment ministry",
+        ),
         "places": ("southern Spain", "Texas", "the Alps", "the Murray basin", "Provence"),
-        "nouns": ("heatwave", "drought", "reservoir", "forecast", "harvest", "wildfire", "heat pump", "flood barrier"),
+        "nouns": (
+            "heatwave", "drought", "reservoir", "forecast", "harvest", "wildfire", "heat pump",
+            "flood barrier",
+        ),
     },
     {
-        "people": ("the Lemmy developers", "Mastodon", "Meta", "the instance admins", "the moderators", "the fediverse"),
-        "places": ("lemmy.world", "Threads", "the fediverse", "small instances", "the federation queue"),
-        "nouns": ("instance", "server", "moderator", "community", "defederation", "admin", "upvote", "bot"),
+        "people": (
+            "the Lemmy developers", "Mastodon", "Meta", "the instance admins", "the moderators",
+            "the fediverse",
+        ),
+        "places": (
+            "lemmy.world", "Threads", "the fediverse", "small instances", "the federation queue",
+        ),
+        "nouns": (
+            "instance", "server", "moderator", "community", "defederation", "admin", "upvote",
+            "bot",
+        ),
     },
     {
-        "people": ("the central bank", "landlords", "the housing minister", "tenant unions", "the developers", "Governor Reyes"),
+        "people": (
+            "the central bank", "landlords", "the housing minister", "tenant unions",
+            "the developers", "Governor Reyes",
+        ),
         "places": ("Dublin", "Vancouver", "Amsterdam", "Melbourne", "the inner city"),
-        "nouns": ("rent", "mortgage", "tenant", "landlord", "interest rate", "apartment", "zoning law", "building permit"),
+        "nouns": (
+            "rent", "mortgage", "tenant", "landlord", "interest rate", "apartment", "zoning law",
+            "building permit",
+        ),
     },
 )
 
@@ -169,14 +228,19 @@ PREDICATES = (
     "underestimated", "wrote a whole thread about", "saw right through", "voted against",
     "should have seen", "got burned by", "kept defending", "tried to fix",
 )
-FUTURE_VERBS = ("cut", "expand", "review", "replace", "delay", "fund", "scrap", "double", "rethink", "approve")
+FUTURE_VERBS = (
+    "cut", "expand", "review", "replace", "delay", "fund", "scrap", "double", "rethink", "approve",
+)
 WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 PERIODS = ("week", "month", "year", "summer", "winter", "time")
-OPENERS = ("Honestly, ", "Tbh ", "Well, ", "Yeah, ", "Not gonna lie, ", "IMO ", "Fun fact: ", "Counterpoint: ", "So ", "")
+OPENERS = (
+    "Honestly, ", "Tbh ", "Well, ", "Yeah, ", "Not gonna lie, ", "IMO ", "Fun fact: ",
+    "Counterpoint: ", "So ", "",
+)
 ENDINGS = (".", ".", ".", ".", "?", "!", "…")
 REACTIONS = (
     "This.", "Lol", "Source?", "Fair point.", "Came here to say this.", "Underrated comment.",
-    "Yikes.", "Thanks, TIL.", "Can confirm.", "Why is this downvoted?", "Same here.", "😂",
+    "Yikes.", "Thanks, TIL.", "Can confirm.", "Why is this downvoted?", "Same here.", "xD",
     "Big if true.", "¯\\_(ツ)_/¯", "Username checks out.", "Oof.", "100% this.",
 )
 # Untrusted text that a renderer must escape; the dump keeps it verbatim.
@@ -214,53 +278,6 @@ class Author:
     is_bot: bool = False
 
 
-def format_count(count):
-    """Print a vote count the way lemmy-ui's numToSI does (Intl compact, 3 digits).
-
-    Rounding is half up on the integer, so 1205 gives ``1.21K`` and 999500
-    rolls over to ``1M``, matching the Node output quoted in dump-format §6.
-    """
-    if count < 1000:
-        return str(count)
-    step = 10 ** (len(str(count)) - 3)
-    rounded = (count + step // 2) // step * step
-    for exponent, suffix in ((9, "B"), (6, "M"), (3, "K")):
-        if rounded >= 10**exponent:
-            whole, fraction = divmod(rounded, 10**exponent)
-            fraction_digits = str(fraction).rjust(exponent, "0").rstrip("0")
-            return f"{whole}.{fraction_digits}{suffix}" if fraction_digits else f"{whole}{suffix}"
-    raise AssertionError("unreachable: counts of 1000 and more have a suffix")
-
-
-def _round_half_up(value):
-    return int(value + 0.5)
-
-
-def format_age(seconds):
-    """Print an age as date-fns ``formatDistanceStrict(..., addSuffix)`` does in English.
-
-    Units switch at 1 minute, 60 minutes, 24 hours, 30 days and 365 days,
-    values are Math.round-ed, weeks never appear and ``12 months`` becomes
-    ``1 year`` (dump-format §6).
-    """
-    minutes = seconds / 60
-    if minutes < 1:
-        value, unit = _round_half_up(seconds), "second"
-    elif minutes < 60:
-        value, unit = _round_half_up(minutes), "minute"
-    elif minutes < 24 * 60:
-        value, unit = _round_half_up(minutes / 60), "hour"
-    elif minutes < 30 * 24 * 60:
-        value, unit = _round_half_up(minutes / (24 * 60)), "day"
-    elif minutes < 365 * 24 * 60:
-        value, unit = _round_half_up(minutes / (30 * 24 * 60)), "month"
-        if value == 12:
-            value, unit = 1, "year"
-    else:
-        value, unit = _round_half_up(minutes / (365 * 24 * 60)), "year"
-    return f"{value} {unit}{'' if value == 1 else 's'} ago"
-
-
 class _QuickRandom(random.Random):
     """A seeded ``random.Random`` whose ``choice`` and ``randint`` scale one float.
 
@@ -279,24 +296,40 @@ class _QuickRandom(random.Random):
 def _weighted_picker(rng, items, weights):
     """Return a zero-argument function drawing from ``items`` with ``weights``."""
     cumulative = list(accumulate(weights))
-    choices = rng.choices
-    return lambda: choices(items, cum_weights=cumulative)[0]
+    total = cumulative[-1]
+    random_float = rng.random
+    return lambda: items[bisect(cumulative, random_float() * total)]
 
 
 def _badges(*, op=False, moderator=False, admin=False, bot=False):
     """Glue badge letters in lemmy-ui's fixed order: OP, M, A, B."""
-    return ("OP" if op else "") + ("M" if moderator else "") + ("A" if admin else "") + ("B" if bot else "")
+    flags = ((op, "OP"), (moderator, "M"), (admin, "A"), (bot, "B"))
+    return "".join(letters for present, letters in flags if present)
+
+
+def _plural(noun):
+    if noun.endswith(("s", "x", "ch", "sh")):
+        return noun + "es"
+    if noun.endswith("y") and noun[-2] not in "aeiou":
+        return noun[:-1] + "ies"
+    return noun + "s"
 
 
 class _TextMaker:
-    """Sentences, paragraphs and bodies on one topic, drawn from one generator."""
+    """Sentences, paragraphs and bodies on one topic, drawn from one generator.
 
-    def __init__(self, rng):
+    Comment paragraphs combine sentences from a pool made once per thread:
+    composing every sentence afresh was most of the cost of a big dump, and
+    bodies still differ because each one draws its own combination.
+    """
+
+    def __init__(self, rng, sentence_pool_size):
         self.rng = rng
         topic = rng.choice(TOPICS)
         self.people = topic["people"]
         self.places = topic["places"]
         self.nouns = topic["nouns"]
+        self.sentences = [self._new_sentence() for _ in range(sentence_pool_size)]
 
     def _thing(self):
         rng = self.rng
@@ -308,7 +341,7 @@ class _TextMaker:
         if roll < 0.65:
             return f"the {rng.choice(self.nouns)} in {rng.choice(self.places)}"
         if roll < 0.8:
-            return f"{rng.randint(2, 90)} {rng.choice(self.nouns)}s"
+            return f"{rng.randint(2, 90)} {_plural(rng.choice(self.nouns))}"
         if roll < 0.9:
             adjective = rng.choice(ADJECTIVES)
             article = "an" if adjective[0] in "aeiou" else "a"
@@ -341,7 +374,7 @@ class _TextMaker:
             return f", according to {rng.choice(self.people)}"
         return f" and {rng.choice(MARKUP_SNIPPETS)}"
 
-    def sentence(self):
+    def _new_sentence(self):
         """Return one chatty sentence, with the odd contraction, quote or NBSP."""
         rng = self.rng
         text = rng.choice(OPENERS) + self._clause() + self._tail()
@@ -398,7 +431,8 @@ class _TextMaker:
 
     def paragraph(self, sentence_count):
         """Return a comment paragraph of ``sentence_count`` sentences."""
-        return " ".join(self.sentence() for _ in range(sentence_count))
+        choice = self.rng.choice
+        return " ".join([choice(self.sentences) for _ in range(sentence_count)])
 
     def url(self):
         """Return a bare URL as it survives conversion: only when it was the link text."""
@@ -426,12 +460,13 @@ class _TextMaker:
 class _ThreadWriter:
     """Emit the lines of one dump: an article, then comments in pre-order."""
 
-    def __init__(self, rng, max_depth, gap_rate):
+    def __init__(self, rng, max_depth, gap_rate, sentence_pool_size):
         self.rng = rng
         self.max_depth = max_depth
         self.gap_rate = gap_rate
-        self.text = _TextMaker(rng)
-        self.lines = []
+        self.text = _TextMaker(rng, sentence_pool_size)
+        # Text joined by newlines: article lines, blank separators and one piece per comment.
+        self.pieces = []
         self.article = []
         self._build_authors()
         self.thread_age = self._thread_age()
@@ -453,7 +488,7 @@ class _ThreadWriter:
                 language_profiles.append(language_profile)
 
         positions = rng.sample(range(pool_size), 15)
-        display_names = rng.sample(DISPLAY_NAMES_WITH_SPACES, 4) + [rng.choice(DISPLAY_NAMES_WITH_SEMICOLON)]
+        display_names = rng.sample(DISPLAY_NAMES, 4) + [rng.choice(DISPLAY_NAMES_WITH_SEMICOLON)]
         for position, display_name in zip(positions[:5], display_names):
             names[position] = display_name
         local_positions = positions[5 : 5 + rng.randint(4, 10)]
@@ -469,15 +504,20 @@ class _ThreadWriter:
 
         self.authors = []
         for position in range(pool_size):
-            badges = _badges(op=position == op, moderator=position in moderators, admin=position in admins)
             server = f"@{hosts[position]}" if hosts[position] else ""
-            self.authors.append(Author(f"{names[position]}{server}{badges}", language_profiles[position]))
+            badges = _badges(
+                op=position == op, moderator=position in moderators, admin=position in admins
+            )
+            header_text = f"{names[position]}{server}{badges}"
+            self.authors.append(Author(header_text, language_profiles[position]))
         # A few people write most comments, as on any forum; the OP answers a lot.
         weights = [1 / (rank + 5) ** 0.9 for rank in range(pool_size)]
         rng.shuffle(weights)
         weights[op] = max(weights) * 1.5
         self.pick_author = _weighted_picker(rng, self.authors, weights)
-        self.bots = [Author(f"{name}@{host}B", ENGLISH, is_bot=True) for name, host in BOTS]
+        self.bots = [
+            Author(f"{name}@{host}{_badges(bot=True)}", ENGLISH, is_bot=True) for name, host in BOTS
+        ]
 
     def _username(self):
         """Return a Lemmy-valid username (``[a-zA-Z0-9_]{3,}``).
@@ -509,13 +549,16 @@ class _ThreadWriter:
             return rng.randint(35 * day, 340 * day)
         return rng.randint(370 * day, 900 * day)
 
-    def _comment_age(self):
-        """Return a comment's age in seconds; most replies come within hours of the post."""
+    def _comment_age(self, parent_age):
+        """Return a comment's age in seconds, younger than its parent (or the post).
+
+        Most replies come within hours; a few arrive weeks later.
+        """
         rng = self.rng
-        delay = rng.expovariate(1 / 14400) if rng.random() < 0.93 else rng.expovariate(1 / 1_700_000)
-        age = self.thread_age - delay
+        delay = rng.expovariate(1 / 7200) if rng.random() < 0.93 else rng.expovariate(1 / 1_700_000)
+        age = parent_age - delay
         if age < 0:
-            age = rng.uniform(0, self.thread_age)
+            age = rng.uniform(0, parent_age)
         return int(age)
 
     def _votes(self, depth):
@@ -540,35 +583,37 @@ class _ThreadWriter:
         for index in range(paragraph_count):
             sentences = rng.randint(1, 4)
             if index == 0:
-                paragraph = " ".join([text.title_sentence()] + [text.news_sentence() for _ in range(sentences - 1)])
+                rest = [text.news_sentence() for _ in range(sentences - 1)]
+                paragraph = " ".join([text.title_sentence(), *rest])
             else:
                 paragraph = text.article_paragraph(sentences)
             self.article.append(paragraph)
-            if self.lines:
-                self.lines.append("")
-            self.lines.append(paragraph)
+            if self.pieces:
+                self.pieces.append("")
+            self.pieces.append(paragraph)
             if index < paragraph_count - 1 and rng.random() < 0.15:
-                self.lines.append("")
-                self.lines.extend(f"  {BULLET} {text.list_item()}" for _ in range(rng.randint(2, 5)))
+                self.pieces.append("")
+                self.pieces.extend(f"  {BULLET} {text.list_item()}" for _ in range(rng.randint(2, 5)))
 
     def write_comments(self, comment_count):
         """Write ``comment_count`` comments in pre-order, tracking the open ancestors.
 
-        ``path[d]`` is what a parser would take as the parent for depth d + 1:
-        a comment's first paragraph, or None for a placeholder left by a gap.
+        ``path[d]`` stands for what a parser would take as the parent at depth
+        d + 1: ``(first paragraph, age)`` of a comment, or ``(None, age of the
+        nearest real ancestor)`` for a placeholder left by a gap.
         """
         rng = self.rng
         top_limit = self.max_depth - 1
         path = []
-        chain_tendency = 0.5
-        ended_with_list = not self.lines
+        ended_with_list = not self.pieces
         for _ in range(comment_count):
             last_depth = len(path) - 1
-            if not path or rng.random() < TOP_LEVEL_RATE:
+            if not path or top_limit == 0 or rng.random() < TOP_LEVEL_RATE:
                 depth = 0
                 chain_tendency = rng.choice(CHAIN_TENDENCIES)
             elif last_depth + 2 <= top_limit and rng.random() < self.gap_rate:
-                depth = min(top_limit, last_depth + 2 + (rng.random() < 0.4))
+                missing_levels = 2 if last_depth + 3 <= top_limit and rng.random() < 0.4 else 1
+                depth = last_depth + 1 + missing_levels
             elif last_depth < top_limit and rng.random() < chain_tendency:
                 depth = last_depth + 1
             else:
@@ -577,48 +622,51 @@ class _ThreadWriter:
                     back += 1
                 depth = max(0, last_depth - back) + 1
             del path[depth:]
-            path.extend([None] * (depth - len(path)))
-            parent_text = path[-1] if path else None
+            parent_text, parent_age = path[-1] if path else (None, self.thread_age)
+            path.extend([(None, parent_age)] * (depth - len(path)))
             if not ended_with_list:
-                self.lines.append("")
-            first_paragraph, ended_with_list = self._write_comment(depth, parent_text)
-            path.append(first_paragraph)
+                self.pieces.append("")
+            age = self._comment_age(parent_age)
+            first_paragraph, ended_with_list = self._write_comment(depth, parent_text, age)
+            path.append((first_paragraph, age))
 
-    def _write_comment(self, depth, parent_text):
-        """Write one header, its metadata and body; return (first paragraph, ended with a list)."""
+    def _write_comment(self, depth, parent_text, age):
+        """Write one comment created ``age`` seconds ago.
+
+        Return its first paragraph (for replies to quote) and whether its body
+        ended with a list.
+        """
         rng = self.rng
         if depth == 0 and rng.random() < 0.015:
             author = rng.choice(self.bots)
         else:
             author = self.pick_author()
-        lines = self.lines
         header_indent = " " * (2 * depth + 2)
         inner = header_indent + "  "
-        lines.append(f"{header_indent}{BULLET} {author.header_text}")
-        lines.append(inner + "link")
-        lines.append(inner + "fedilink")
-        languages = author.languages
-        language = rng.choices(languages.names, cum_weights=languages.cumulative_weights)[0]
+        lines = [f"{header_indent}{BULLET} {author.header_text}", inner + "link", inner + "fedilink"]
+        language = author.languages.pick(rng)
         if language:
             lines.append(inner + language)
         upvotes, downvotes = self._votes(depth)
-        lines.append(inner + "arrow-up")
-        lines.append(inner + format_count(upvotes))
+        lines += (inner + "arrow-up", inner + format_count(upvotes))
         if downvotes:
-            lines.append(inner + "arrow-down")
-            lines.append(inner + format_count(downvotes))
+            lines += (inner + "arrow-down", inner + format_count(downvotes))
         lines.append(inner + SEPARATOR)
 
         blocks, ends_with_list = self._body(author, parent_text)
         edited = rng.random() < 0.1 or (blocks[0] == DELETED_BODY and rng.random() < 0.7)
-        age = self._comment_age()
+        shown_age = age
         if edited:
+            # The age then dates the last edit: mostly soon after posting, sometimes much later.
             lines.append(inner + "edit-2")
-            age = int(age * rng.random())
-        lines.append(inner + format_age(age))
-        lines.append("")
-        for block in blocks:
-            lines.append(inner + block if block else "")
+            if rng.random() < 0.8:
+                shown_age = max(0, int(age - rng.expovariate(1 / 3600)))
+            else:
+                shown_age = int(age * rng.random())
+        lines += (inner + format_age(shown_age), "")
+        lines += [inner + block if block else "" for block in blocks]
+        # One piece per comment rather than per line keeps 100,000 comments in modest memory.
+        self.pieces.append("\n".join(lines))
         first_paragraph = None if blocks[0] in (DELETED_BODY, REMOVED_BODY) else blocks[0]
         return first_paragraph, ends_with_list
 
@@ -637,9 +685,10 @@ class _ThreadWriter:
             return [rng.choice(REACTIONS)], False
 
         paragraphs = []
-        if parent_text and rng.random() < 0.12:
+        if parent_text and len(parent_text) > 40 and rng.random() < 0.12:
+            # Quotes lose their ">" in the dump and read as the reply's own first paragraph.
             paragraphs.append(parent_text.split(". ")[0].rstrip("."))
-        paragraph_count = rng.choices((1, 2, 3, 4), cum_weights=(58, 84, 95, 100))[0]
+        paragraph_count = 1 + bisect(PARAGRAPH_COUNT_CUMULATIVE_PERCENT, rng.random() * 100)
         for _ in range(paragraph_count):
             size = rng.random()
             if size < 0.65:
@@ -677,7 +726,8 @@ class _ThreadWriter:
         rng = self.rng
         text = self.text
         if author.header_text.startswith("AutoTL;DR"):
-            quoted = self.article[:2] + [text.article_paragraph(rng.randint(1, 3)) for _ in range(rng.randint(2, 4))]
+            invented = [text.article_paragraph(rng.randint(1, 3)) for _ in range(rng.randint(2, 4))]
+            quoted = self.article[:2] + invented
             words = sum(len(paragraph.split()) for paragraph in quoted)
             original = words * rng.randint(3, 8)
             lines = ["This is the best summary I could come up with:", ""]
@@ -700,7 +750,7 @@ class _ThreadWriter:
                 "",
                 "I’m open-source; check me out at GitHub.",
             ]
-        return [f"Archived version: {text.url()}", "", "Archived copies are kept for as long as the archive exists."]
+        return [f"Archived version: {text.url()}", "", "Archived copies last as long as the archive."]
 
 
 def generate_dump(comment_count, seed=0, *, max_depth=12, gap_rate=0.0, article_paragraphs=3):
@@ -718,10 +768,11 @@ def generate_dump(comment_count, seed=0, *, max_depth=12, gap_rate=0.0, article_
         raise ValueError("gap_rate must be between 0 and 1")
     if article_paragraphs < 0:
         raise ValueError("article_paragraphs must be zero or more")
-    writer = _ThreadWriter(_QuickRandom(seed), max_depth, gap_rate)
+    sentence_pool_size = min(8192, 64 + 3 * comment_count)
+    writer = _ThreadWriter(_QuickRandom(seed), max_depth, gap_rate, sentence_pool_size)
     writer.write_article(article_paragraphs)
     writer.write_comments(comment_count)
-    return "\n".join(writer.lines)
+    return "\n".join(writer.pieces)
 
 
 def write_dump(path, comment_count, seed=0, **kwargs):
