@@ -6,6 +6,7 @@ import pytest
 
 from tests.conftest import CAPTURED_AT, SEED_CONTEXT, SEED_FULL
 from threads.dump.parser import DumpComment, parse_dump
+from threads.dump.synthetic import generate_dump
 from threads.dump.writer import write_dump
 from threads.exporter import export_thread
 from threads.importer import derive_title, import_dump, import_dump_file
@@ -76,6 +77,16 @@ def test_importing_the_same_dump_twice_changes_nothing(db):
     assert not report.thread_created
     assert (report.added, report.updated, report.unchanged, report.placeholders) == (0, 0, 15, 0)
     assert full_state() == before and Thread.objects.count() == 1
+
+
+def test_reimporting_a_dump_with_multi_level_gaps_changes_nothing(db):
+    text = generate_dump(600, seed=5, gap_rate=0.05)
+    first = import_dump(text, source="gaps.txt", captured_at=CAPTURED_AT)
+    assert first.placeholders > 0
+    before = full_state()
+    again = import_dump(text, source="gaps.txt", captured_at=CAPTURED_AT)
+    assert (again.added, again.updated, again.placeholders) == (0, 0, 0)
+    assert full_state() == before
 
 
 def test_context_dump_after_the_full_dump_adds_nothing(db):

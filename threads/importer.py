@@ -378,8 +378,24 @@ class _Merge:
         return None
 
     def share_replies(self, node, parsed):
-        child_keys = {child.key for child in node.children if child.key}
-        return any(self.parsed_key(reply) in child_keys for reply in parsed.children if not reply.is_placeholder)
+        """Whether the two have a reply in common, looking through placeholders
+        (a gap of two levels puts a placeholder under a placeholder)."""
+        existing = set(self.reply_keys(node))
+        return any(key in existing for key in self.parsed_reply_keys(parsed))
+
+    def reply_keys(self, node):
+        for child in node.children:
+            if child.is_placeholder:
+                yield from self.reply_keys(child)
+            elif child.key:
+                yield child.key
+
+    def parsed_reply_keys(self, parsed):
+        for reply in parsed.children:
+            if reply.is_placeholder:
+                yield from self.parsed_reply_keys(reply)
+            else:
+                yield self.parsed_key(reply)
 
     def similar_body(self, node, parsed):
         if node.pk not in self.bodies:
