@@ -24,7 +24,8 @@ from datetime import datetime, timedelta
 from difflib import SequenceMatcher
 from pathlib import Path
 
-from django.db import transaction
+from django.db import connections, transaction
+from django.db.models import DateTimeField
 from django.utils import timezone
 
 from threads.dump.formats import parse_age
@@ -34,28 +35,8 @@ from threads.models import Capture, Comment, Person, Thread
 from threads.trees import TREE_FIELDS, allocate_tree_ids, lay_out, tree_write
 
 TITLE_LENGTH = 100
+INSERT_BATCH = 5000
 SIMILAR_BODY_RATIO = 0.6
-CONTENT_FIELDS = (
-    "author_id",
-    "is_placeholder",
-    "origin",
-    "badges",
-    "is_distinguished",
-    "is_cake_day",
-    "status",
-    "language",
-    "body",
-    "body_html",
-    "body_key",
-    "imported_upvotes",
-    "imported_downvotes",
-    "counts_approximate",
-    "created_at",
-    "edited_at",
-    "age_text",
-    "captured_at",
-)
-DERIVED_FIELDS = ("author_id", "body_html")
 STRUCTURE_FIELDS = ("parent_id", "position", "ancestry_unknown", *TREE_FIELDS)
 EXISTING_FIELDS = (
     "pk",
@@ -117,9 +98,11 @@ class ImportReport:
 
 
 def normalise_text(text):
-    """The form of a text used for identity: NFC, plain spaces, single spaces."""
-    text = unicodedata.normalize("NFC", text).replace("\u00a0", " ")
-    return re.sub(r"\s+", " ", text).strip()
+    """The form of a text used for identity: NFC, and every run of white
+    space (NO-BREAK SPACE included) as one plain space."""
+    if not unicodedata.is_normalized("NFC", text):
+        text = unicodedata.normalize("NFC", text)
+    return " ".join(text.split())
 
 
 def text_key(text):
@@ -214,13 +197,20 @@ def _update_thread(thread, captured_at, title, instance):
 
 
 class _Node:
-    """A comment of the merged tree: an existing row, or one this import adds."""
+    """A comment of the merged tree: a stored row, or one this import adds.
+
+    ``children`` is the merged order; ``stored`` keeps the children as loaded,
+    the only candidates a dump's comments can match (a dump never matches
+    itself), indexed on first use by ``_Merge.index_of``.
+    """
 
     __slots__ = (
         "row",
         "pk",
         "parent",
         "children",
+        "stored",
+        "index",
         "key",
         "is_placeholder",
         "origin",
@@ -238,6 +228,8 @@ class _Node:
         self.pk = row["pk"] if row else None
         self.parent = None
         self.children = []
+        self.stored = []
+        self.index = None
         self.parsed = parsed
         self.changes = {}
         self.moved = False
@@ -276,6 +268,7 @@ class _Merge:
         self.progress = progress or (lambda stage, done, total: None)
         self.claimed = set()
         self.bodies = {}
+        self.parsed_keys = {}
 
     def apply(self):
         self.load_existing()
@@ -283,7 +276,11 @@ class _Merge:
         self.write()
 
     def parsed_key(self, parsed):
-        return (parsed.author_name, parsed.author_instance or self.instance, text_key(parsed.body))
+        key = self.parsed_keys.get(id(parsed))
+        if key is None:
+            key = (parsed.author_name, parsed.author_instance or self.instance, text_key(parsed.body))
+            self.parsed_keys[id(parsed)] = key
+        return key
 
     def load_existing(self):
         rows = Comment.objects.filter(thread=self.thread).order_by("position", "pk").values(*EXISTING_FIELDS)
@@ -294,9 +291,25 @@ class _Merge:
             parent = nodes.get(node.row["parent_id"], self.roots)
             node.parent = parent
             parent.children.append(node)
+            parent.stored.append(node)
             if node.matchable and not node.is_placeholder:
                 self.by_key.setdefault(node.key, []).append(node)
         self.existing = nodes
+
+    def index_of(self, parent):
+        """Stored matchable children of ``parent`` by key and by author."""
+        if parent.index is None:
+            by_key, by_author, placeholders = {}, {}, []
+            for child in parent.stored:
+                if not child.matchable:
+                    continue
+                if child.is_placeholder:
+                    placeholders.append(child)
+                else:
+                    by_key.setdefault(child.key, []).append(child)
+                    by_author.setdefault(child.key[:2], []).append(child)
+            parent.index = (by_key, by_author, placeholders)
+        return parent.index
 
     def merge_tree(self):
         """Walk the dump one sibling group at a time, parents before children."""
@@ -312,8 +325,12 @@ class _Merge:
     def merge_siblings(self, parent, parsed_children):
         matches = [self.exact_match(parent, parsed) for parsed in parsed_children]
         for index, parsed in enumerate(parsed_children):
-            if matches[index] is None:
+            if matches[index] is not None:
+                continue
+            if parent.stored:
                 matches[index] = self.loose_match(parent, parsed)
+            elif not parsed.is_placeholder:
+                matches[index] = self.orphan_to_reattach(parent, parsed)
         placed, previous = [], None
         for parsed, node in zip(parsed_children, matches):
             if node is None:
@@ -331,52 +348,44 @@ class _Merge:
             placed.append(node)
         return placed
 
-    def candidates(self, parent):
-        return [child for child in parent.children if child.matchable and id(child) not in self.claimed]
-
-    def claim(self, node):
-        if node is not None:
-            self.claimed.add(id(node))
-        return node
+    def first_unclaimed(self, nodes, accept=lambda node: True):
+        for node in nodes:
+            if id(node) not in self.claimed and accept(node):
+                self.claimed.add(id(node))
+                return node
+        return None
 
     def exact_match(self, parent, parsed):
         if parsed.is_placeholder:
             return None
         key = self.parsed_key(parsed)
-        for child in self.candidates(parent):
-            if not child.is_placeholder and child.key == key:
-                return self.claim(child)
-        if parent is self.roots and parsed.status == Comment.Status.NORMAL:
-            for node in self.by_key.get(key, []):
-                if id(node) not in self.claimed:
-                    return self.claim(node)
-        return None
+        match = self.first_unclaimed(self.index_of(parent)[0].get(key, ())) if parent.stored else None
+        if match is None and parent is self.roots and parsed.status == Comment.Status.NORMAL:
+            match = self.first_unclaimed(self.by_key.get(key, ()))
+        return match
 
     def loose_match(self, parent, parsed):
         """Second chance for what matched nothing exactly: a placeholder, an
         edited comment, a filled placeholder, or a context root to re-attach."""
-        candidates = self.candidates(parent)
+        by_key, by_author, placeholders = self.index_of(parent)
         if parsed.is_placeholder:
-            for child in candidates:
-                if self.share_replies(child, parsed):
-                    return self.claim(child)
-            return None
-        name, instance, _ = key = self.parsed_key(parsed)
-        for child in candidates:
-            if (
-                not child.is_placeholder
-                and child.key[:2] == (name, instance)
-                and (self.share_replies(child, parsed) or self.similar_body(child, parsed))
-            ):
-                return self.claim(child)
-        for child in candidates:
-            if child.is_placeholder and self.share_replies(child, parsed):
-                return self.claim(child)
-        for node in self.by_key.get(key, []):
-            if node.ancestry_unknown and id(node) not in self.claimed and not self.is_ancestor(node, parent):
-                return self.claim(node)
-        return None
+            return self.first_unclaimed(parent.stored, lambda node: node.matchable and self.share_replies(node, parsed))
+        name, instance, _ = self.parsed_key(parsed)
+        edited = self.first_unclaimed(
+            by_author.get((name, instance), ()),
+            lambda node: self.share_replies(node, parsed) or self.similar_body(node, parsed),
+        )
+        if edited is not None:
+            return edited
+        filled = self.first_unclaimed(placeholders, lambda node: self.share_replies(node, parsed))
+        return filled or self.orphan_to_reattach(parent, parsed)
 
+    def orphan_to_reattach(self, parent, parsed):
+        """A stored context root (ancestry unknown) that this dump shows here."""
+        return self.first_unclaimed(
+            self.by_key.get(self.parsed_key(parsed), ()),
+            lambda node: node.ancestry_unknown and node.parent is self.roots and not self.is_ancestor(node, parent),
+        )
     def share_replies(self, node, parsed):
         """Whether the two have a reply in common, looking through placeholders
         (a gap of two levels puts a placeholder under a placeholder)."""
@@ -420,8 +429,11 @@ class _Merge:
         sibling the dump shows before it (first if none); local replies and
         siblings missing from this dump keep their relative order."""
         node.parent = parent
-        index = parent.children.index(after) + 1 if after is not None else 0
-        parent.children.insert(index, node)
+        siblings = parent.children
+        if after is not None and siblings and siblings[-1] is after:
+            siblings.append(node)
+        else:
+            siblings.insert(siblings.index(after) + 1 if after is not None else 0, node)
 
     def reattach(self, node, parent, after):
         node.parent.children.remove(node)
@@ -449,7 +461,7 @@ class _Merge:
             "status": parsed.status,
             "language": parsed.language,
             "body": parsed.body,
-            "body_key": text_key(parsed.body),
+            "body_key": self.parsed_key(parsed)[2],
             "imported_upvotes": parsed.upvotes,
             "imported_downvotes": parsed.downvotes,
             "counts_approximate": parsed.counts_approximate,
@@ -492,29 +504,16 @@ class _Merge:
             self.report.unchanged += 1
 
     def write(self):
-        """Insert new comments level by level (a parent's id exists before its
-        children's rows), then update changed rows, grouped by what changed."""
+        """Insert the new comments, then update the stored rows that changed,
+        grouped by which fields changed."""
         people = self.resolve_people()
         self.lay_out_trees()
-        by_level = {}
-        for node in self.walk():
-            if node.is_new:
-                by_level.setdefault(node.layout[3], []).append(node)
-        written, total = 0, sum(len(batch) for batch in by_level.values())
-        for level in sorted(by_level):
-            batch = by_level[level]
-            rows = [self.build_row(node, people) for node in batch]
-            Comment.objects.bulk_create(rows, batch_size=2000)
-            for node, row in zip(batch, rows):
-                node.pk = row.pk
-            written += len(batch)
-            self.progress("written", written, total)
+        self.insert_new(people)
         by_fields = {}
         for node in self.existing.values():
             if node.changes:
-                row = self.build_row(node, people)
-                fields = tuple(name for name in CONTENT_FIELDS if name in node.changes or name in DERIVED_FIELDS)
-                by_fields.setdefault(fields, []).append(row)
+                values = self.row_values(node, people)
+                by_fields.setdefault(tuple(sorted(values)), []).append(Comment(pk=node.pk, **values))
         for fields, rows in by_fields.items():
             Comment.objects.bulk_update(rows, fields, batch_size=1000)
         moved = [node for node in self.existing.values() if self.structure_changed(node)]
@@ -532,6 +531,42 @@ class _Merge:
             STRUCTURE_FIELDS,
             batch_size=1000,
         )
+
+    def insert_new(self, people):
+        """Insert new comments with ``executemany``, their ids allocated first so
+        a child's row can name its parent. Django's ``bulk_create`` spent most
+        of a large import preparing every field of every model instance."""
+        new_nodes = [node for node in self.walk() if node.is_new]
+        for node, pk in zip(new_nodes, allocate_comment_ids(len(new_nodes))):
+            node.pk = pk
+        inserter = _CommentInserter(connections[Comment.objects.db])
+        for start in range(0, len(new_nodes), INSERT_BATCH):
+            batch = new_nodes[start : start + INSERT_BATCH]
+            inserter.insert([self.insert_values(node, people) for node in batch])
+            self.progress("written", start + len(batch), len(new_nodes))
+
+    def insert_values(self, node, people):
+        values = self.row_values(node, people)
+        values.update(zip(TREE_FIELDS, node.layout))
+        values.update(
+            id=node.pk,
+            thread_id=self.thread.pk,
+            parent_id=node.parent.pk,
+            position=node.position,
+            ancestry_unknown=node.ancestry_unknown,
+        )
+        return values
+
+    def row_values(self, node, people):
+        """The column values of ``node.changes``: the author resolved to an
+        id and the body rendered once, here, never on a page view."""
+        values = dict(node.changes)
+        author_key = values.pop("author_key", None)
+        if author_key:
+            values["author_id"] = people[author_key[:2]]
+        if "body" in values:
+            values["body_html"] = render_dump_text(values["body"])
+        return values
 
     def walk(self):
         stack = list(reversed(self.roots.children))
@@ -609,27 +644,59 @@ class _Merge:
         Person.objects.filter(pk__in=new_bots).update(is_bot=True)
         return {key: person.pk for key, person in people.items()}
 
-    def build_row(self, node, people):
-        values = dict(node.changes)
-        author_key = values.pop("author_key", None)
-        if author_key:
-            values["author_id"] = people[author_key[:2]]
-        if "body" in values:
-            values["body_html"] = render_dump_text(values["body"])
-        if node.is_new:
-            tree_id, lft, rght, level = node.layout
-            return Comment(
-                thread=self.thread,
-                parent_id=node.parent.pk,
-                position=node.position,
-                ancestry_unknown=node.ancestry_unknown,
-                tree_id=tree_id,
-                lft=lft,
-                rght=rght,
-                level=level,
-                **values,
+
+
+class _CommentInserter:
+    """An INSERT of whole comment rows, with the defaults and the database's
+    datetime adaptation worked out once."""
+
+    def __init__(self, connection):
+        fields = Comment._meta.concrete_fields
+        self.connection = connection
+        self.names = [field.attname for field in fields]
+        self.defaults = {field.attname: field.get_default() for field in fields}
+        self.datetimes = [field.attname for field in fields if isinstance(field, DateTimeField)]
+        quote = connection.ops.quote_name
+        columns = ", ".join(quote(field.column) for field in fields)
+        self.sql = (
+            f"INSERT INTO {quote(Comment._meta.db_table)} ({columns}) VALUES ({', '.join(['%s'] * len(fields))})"
+        )
+
+    def insert(self, rows):
+        adapt = self.connection.ops.adapt_datetimefield_value
+        prepared = []
+        for values in rows:
+            row = {**self.defaults, **values}
+            for name in self.datetimes:
+                row[name] = adapt(row[name])
+            prepared.append([row[name] for name in self.names])
+        with self.connection.cursor() as cursor:
+            cursor.executemany(self.sql, prepared)
+
+
+def allocate_comment_ids(count):
+    """Reserve ``count`` comment ids for rows inserted with explicit ids.
+
+    PostgreSQL hands them out from the table's own sequence; on SQLite the
+    importer holds the only write lock, so the ids after the highest one
+    ever used (AUTOINCREMENT remembers deleted ones) are free.
+    """
+    if not count:
+        return []
+    connection = connections[Comment.objects.db]
+    table = Comment._meta.db_table
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(
+                "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)", [table, count]
             )
-        return Comment(pk=node.pk, **values)
+            return [row[0] for row in cursor.fetchall()]
+        cursor.execute(f"SELECT MAX(id) FROM {connection.ops.quote_name(table)}")
+        highest = cursor.fetchone()[0] or 0
+        cursor.execute("SELECT seq FROM sqlite_sequence WHERE name = %s", [table])
+        remembered = cursor.fetchone()
+        start = max(highest, remembered[0] if remembered else 0) + 1
+    return list(range(start, start + count))
 
 
 def _chunks(items, size):

@@ -6,6 +6,7 @@ exporter must print them the same way for a dump to survive a round trip,
 and the importer must turn them back into numbers and times.
 """
 
+import functools
 import math
 import re
 from datetime import timedelta
@@ -94,6 +95,7 @@ def format_age(seconds):
     return f"in {words}" if future else f"{words} ago"
 
 
+@functools.lru_cache(maxsize=4096)
 def parse_age(text):
     """Return the timedelta before capture that ``text`` stands for, or ``None``
     for ``indeterminate``.

@@ -147,6 +147,7 @@ class _Parser:
         if "\r" in text:
             self.fail(text[: text.index("\r")].count("\n") + 1, "carriage return inside a line")
         self.lines = [line.rstrip(" ") for line in text.split("\n")]
+        self.indents = [len(line) - len(line.lstrip(" ")) for line in self.lines]
 
     def fail(self, line, message):
         raise DumpError(line, message, self.source)
@@ -191,15 +192,14 @@ class _Parser:
         chain.append(comment)
 
     def indent_of(self, index):
-        line = self.lines[index]
-        return len(line) - len(line.lstrip(" "))
+        return self.indents[index]
 
     def token_at(self, index, indent):
         """The metadata token on line ``index`` if it sits at ``indent``, else None."""
         if index >= len(self.lines):
             return None
         line = self.lines[index]
-        if not line.strip() or self.indent_of(index) != indent:
+        if not line or self.indents[index] != indent:
             return None
         return line[indent:]
 
@@ -308,15 +308,16 @@ class _Parser:
     def read_body(self, index, indent, comment):
         """Collect body lines until the next header; return (comment, next index)."""
         body = []
-        while index < len(self.lines):
-            line = self.lines[index]
-            if line.strip():
-                if line.lstrip(" ").startswith(BULLET) and self.header_at(index):
+        lines, indents = self.lines, self.indents
+        while index < len(lines):
+            line = lines[index]
+            if line:
+                if line[indents[index]] == BULLET and self.header_at(index):
                     break
-                if self.indent_of(index) < indent:
+                if indents[index] < indent:
                     self.fail(
                         index + 1,
-                        f"text at indent {self.indent_of(index)} inside the comment of line {comment.line}, "
+                        f"text at indent {indents[index]} inside the comment of line {comment.line}, "
                         f"whose body is at indent {indent}",
                     )
                 body.append(line[indent:])
