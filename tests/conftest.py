@@ -43,3 +43,13 @@ def seed_text():
 @pytest.fixture
 def context_text():
     return SEED_CONTEXT.read_text(encoding="utf-8")
+
+
+@pytest.fixture(autouse=True, scope="session")
+def fast_password_hashing():
+    """Hash test passwords with MD5: PBKDF2's million rounds cost about half a
+    second per test user and check nothing the tests are about."""
+    from django.test import override_settings
+
+    with override_settings(PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"]):
+        yield

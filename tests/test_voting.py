@@ -1,0 +1,159 @@
+from urllib.parse import quote
+
+from django.test import Client, TestCase
+
+from tests.factories import make_comment, make_thread, make_user
+from threads.models import Comment, Thread, Vote
+from threads.voting import cast_vote
+
+JSON = {"HTTP_ACCEPT": "application/json"}
+
+
+class CastVoteTests(TestCase):
+    @classmethod
+    def setUpTestData(cls):
+        cls.thread = make_thread(imported_upvotes=10, imported_downvotes=2)
+        cls.comment = make_comment(cls.thread, up=5, down=1)
+        cls.alice, cls.bob = make_user("alice"), make_user("bob")
+
+    def assert_counters_equal_rows(self, target):
+        target.refresh_from_db()
+        votes = Vote.objects.filter(comment=target) if isinstance(target, Comment) else Vote.objects.filter(
+            thread=target, comment=None
+        )
+        self.assertEqual(target.local_upvotes, votes.filter(value=1).count())
+        self.assertEqual(target.local_downvotes, votes.filter(value=-1).count())
+
+    def test_up_up_down_clear_keeps_counters_equal_to_rows(self):
+        for target in (self.comment, self.thread):
+            for value, expected in ((1, (1, 0)), (1, (1, 0)), (-1, (0, 1)), (0, (0, 0)), (0, (0, 0)), (-1, (0, 1))):
+                with self.subTest(target=type(target).__name__, value=value):
+                    result = cast_vote(self.alice, target, value)
+                    target.refresh_from_db()
+                    self.assertEqual((target.local_upvotes, target.local_downvotes), expected)
+                    self.assertEqual(result.vote, value)
+                    self.assert_counters_equal_rows(target)
+                    self.assertLessEqual(Vote.objects.filter(user=self.alice).count(), 2)
+
+    def test_two_members_add_up_on_top_of_imported_counts(self):
+        cast_vote(self.alice, self.comment, 1)
+        result = cast_vote(self.bob, self.comment, -1)
+        self.assertEqual((result.upvotes, result.downvotes, result.score), (6, 2, 4))
+        self.assert_counters_equal_rows(self.comment)
+
+    def test_comment_vote_row_carries_its_thread(self):
+        cast_vote(self.alice, self.comment, 1)
+        self.assertEqual(Vote.objects.get(user=self.alice).thread, self.thread)
+
+    def test_other_values_are_refused(self):
+        with self.assertRaises(ValueError):
+            cast_vote(self.alice, self.comment, 5)
+
+
+class VoteEndpointTests(TestCase):
+    @classmethod
+    def setUpTestData(cls):
+        cls.thread = make_thread(imported_upvotes=3)
+        cls.comment = make_comment(cls.thread, up=5, down=1)
+        cls.member = make_user()
+
+    def setUp(self):
+        self.client.force_login(self.member)
+
+    def test_json_vote_answers_new_counts(self):
+        response = self.client.post(f"/comments/{self.comment.pk}/vote/", {"value": "1"}, **JSON)
+        self.assertEqual(response.json(), {"upvotes": 6, "downvotes": 1, "score": 5, "vote": 1})
+        response = self.client.post(f"/comments/{self.comment.pk}/vote/", {"value": "-1"}, **JSON)
+        self.assertEqual(response.json(), {"upvotes": 5, "downvotes": 2, "score": 3, "vote": -1})
+        response = self.client.post(f"/threads/{self.thread.pk}/vote/", {"value": "1"}, **JSON)
+        self.assertEqual(response.json(), {"upvotes": 4, "downvotes": 0, "score": 4, "vote": 1})
+
+    def test_form_vote_redirects_back_to_the_comment(self):
+        referer = f"http://testserver{self.thread.get_absolute_url()}?sort=top"
+        response = self.client.post(f"/comments/{self.comment.pk}/vote/", {"value": "1"}, HTTP_REFERER=referer)
+        self.assertRedirects(response, f"{self.thread.get_absolute_url()}?sort=top#comment-{self.comment.pk}")
+        response = self.client.post(f"/threads/{self.thread.pk}/vote/", {"value": "1"})
+        self.assertRedirects(response, f"{self.thread.get_absolute_url()}#thread")
+
+    def test_foreign_referer_is_ignored(self):
+        response = self.client.post(
+            f"/comments/{self.comment.pk}/vote/", {"value": "1"}, HTTP_REFERER="https://evil.example/phish"
+        )
+        self.assertRedirects(response, f"{self.thread.get_absolute_url()}#comment-{self.comment.pk}")
+        response = self.client.post(f"/comments/{self.comment.pk}/vote/", {"value": "0", "next": "//evil.example/"})
+        self.assertEqual(response["Location"], f"{self.thread.get_absolute_url()}#comment-{self.comment.pk}")
+
+    def test_bad_values_are_400_not_500(self):
+        for value in ("5", "up", "", "1.0"):
+            with self.subTest(value=value):
+                self.assertEqual(self.client.post(f"/comments/{self.comment.pk}/vote/", {"value": value}).status_code, 400)
+                response = self.client.post(f"/comments/{self.comment.pk}/vote/", {"value": value}, **JSON)
+                self.assertEqual(response.status_code, 400)
+                self.assertIn("value", response.json()["errors"])
+        self.assertFalse(Vote.objects.exists())
+
+    def test_get_is_refused(self):
+        self.assertEqual(self.client.get(f"/comments/{self.comment.pk}/vote/").status_code, 405)
+        self.assertEqual(self.client.get(f"/threads/{self.thread.pk}/vote/").status_code, 405)
+
+    def test_placeholder_cannot_be_voted_on(self):
+        placeholder = make_comment(self.thread, is_placeholder=True)
+        response = self.client.post(f"/comments/{placeholder.pk}/vote/", {"value": "1"})
+        self.assertEqual(response.status_code, 403)
+        self.assertFalse(Vote.objects.exists())
+
+    def test_extra_fields_are_ignored(self):
+        other = make_user("other")
+        self.client.post(
+            f"/comments/{self.comment.pk}/vote/", {"value": "1", "user": other.pk, "local_upvotes": 100}
+        )
+        vote = Vote.objects.get()
+        self.assertEqual(vote.user, self.member)
+        self.comment.refresh_from_db()
+        self.assertEqual(self.comment.local_upvotes, 1)
+
+
+class AnonymousVoteTests(TestCase):
+    @classmethod
+    def setUpTestData(cls):
+        cls.thread = make_thread()
+        cls.comment = make_comment(cls.thread)
+
+    def test_anonymous_vote_goes_to_login_and_back_to_the_comment(self):
+        page = self.thread.get_absolute_url() + "?sort=new"
+        response = self.client.post(
+            f"/comments/{self.comment.pk}/vote/", {"value": "1"}, HTTP_REFERER=f"http://testserver{page}"
+        )
+        back = f"{page}#comment-{self.comment.pk}"
+        self.assertRedirects(response, f"/accounts/login/?next={quote(back, safe='/')}", fetch_redirect_response=False)
+        make_user("voter")
+        response = self.client.post("/accounts/login/", {"username": "voter", "password": "a-long-test-password-42", "next": back})
+        self.assertRedirects(response, back, fetch_redirect_response=False)
+        self.assertFalse(Vote.objects.exists())
+
+    def test_anonymous_json_vote_is_401_with_login_url(self):
+        response = self.client.post(f"/threads/{self.thread.pk}/vote/", {"value": "1"}, **JSON)
+        self.assertEqual(response.status_code, 401)
+        self.assertTrue(response.json()["login_url"].startswith("/accounts/login/?next="))
+        self.assertEqual(Thread.objects.get().local_upvotes, 0)
+
+
+class VoteCsrfTests(TestCase):
+    def test_vote_without_csrf_token_is_refused(self):
+        thread = make_thread()
+        comment = make_comment(thread)
+        client = Client(enforce_csrf_checks=True)
+        client.force_login(make_user())
+        self.assertEqual(client.post(f"/comments/{comment.pk}/vote/", {"value": "1"}).status_code, 403)
+        self.assertEqual(client.post(f"/threads/{thread.pk}/vote/", {"value": "1"}).status_code, 403)
+        self.assertFalse(Vote.objects.exists())
+
+    def test_vote_with_the_page_token_passes(self):
+        thread = make_thread()
+        comment = make_comment(thread)
+        client = Client(enforce_csrf_checks=True)
+        client.force_login(make_user())
+        client.get(thread.get_absolute_url())
+        token = client.cookies["csrftoken"].value
+        response = client.post(f"/comments/{comment.pk}/vote/", {"value": "1"}, HTTP_X_CSRFTOKEN=token, **JSON)
+        self.assertEqual(response.json()["vote"], 1)

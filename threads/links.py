@@ -1,0 +1,70 @@
+"""Where a request goes next: safe ``next`` targets, anchors, and login links.
+
+A ``next`` value or a Referer is followed only when it points at this site
+(``url_has_allowed_host_and_scheme``), so no form of ours can be turned into
+an open redirect.
+"""
+
+from urllib.parse import urlencode, urlsplit
+
+from django.conf import settings
+from django.shortcuts import resolve_url
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+
+from threads.pages import PAGE_DEPTH
+
+
+def wants_json(request):
+    """True for the page's scripts, which ask for JSON; browsers' own
+    navigations prefer HTML even though they accept ``*/*``."""
+    return request.get_preferred_type(["text/html", "application/json"]) == "application/json"
+
+
+def with_anchor(url, anchor):
+    return f"{url.split('#', 1)[0]}#{anchor}" if anchor else url
+
+
+def is_safe(request, url):
+    return bool(url) and url_has_allowed_host_and_scheme(
+        url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    )
+
+
+def back_url(request, fallback, anchor, *, use_referer=True):
+    """The page the request came from (``next``, else a same-site Referer,
+    else ``fallback``), as a path, pointing at ``anchor``."""
+    candidates = [request.POST.get("next"), request.GET.get("next")]
+    if use_referer:
+        candidates.append(request.headers.get("Referer"))
+    for url in candidates:
+        if is_safe(request, url):
+            parts = urlsplit(url)
+            path = parts.path + (f"?{parts.query}" if parts.query else "")
+            return with_anchor(path + (f"#{parts.fragment}" if parts.fragment else ""), anchor)
+    return with_anchor(fallback, anchor)
+
+
+def login_url(next_url):
+    return f"{resolve_url(settings.LOGIN_URL)}?{urlencode({'next': next_url})}"
+
+
+def new_comment_url(comment):
+    """The page that shows a reply just posted, marked new and scrolled to.
+
+    Replies deeper than the thread page shows land on their parent's page.
+    """
+    if comment.level < PAGE_DEPTH:
+        base = comment.thread.get_absolute_url()
+    else:
+        base = reverse("threads:comment", args=[comment.parent_id])
+    return f"{base}?new={comment.pk}#comment-{comment.pk}"
+
+
+def int_param(params, name):
+    """A positive integer query parameter, or None when absent or malformed."""
+    try:
+        value = int(params.get(name, ""))
+    except ValueError:
+        return None
+    return value if value > 0 else None

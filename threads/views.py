@@ -1,0 +1,243 @@
+"""HTML pages and the form posts behind them.
+
+Every state change is a POST with a CSRF token. A request that sends
+``Accept: application/json`` (the page's JavaScript) gets JSON instead of a
+redirect; the shapes are in docs/web-contract.md.
+"""
+
+from django.contrib.auth import get_user_model, login
+from django.contrib.auth.decorators import login_required
+from django.contrib.auth.forms import UserCreationForm
+from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.http import Http404, HttpResponseBadRequest, HttpResponsePermanentRedirect, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render, resolve_url
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from threads.forms import LockForm, ReplyForm, VoteForm
+from threads.links import back_url, int_param, login_url, new_comment_url, wants_json, with_anchor
+from threads.models import Comment, Person, Thread
+from threads.pages import subtree_comments, thread_comments, viewer_for
+from threads.ranking import HOT, NEW, SORTS, TOP, parse_sort
+from threads.rendering import fetch_nodes, render_comments
+from threads.replies import create_reply, delete_comment, edit_comment, remove_comment, set_locked
+from threads.voting import cast_vote
+
+HOME_SORTS = (HOT, NEW, TOP)
+THREADS_PER_PAGE = 25
+PROFILE_COMMENTS_PER_PAGE = 25
+
+
+@require_GET
+def home(request):
+    sort = request.GET.get("sort") if request.GET.get("sort") in HOME_SORTS else HOT
+    page = Paginator(Thread.objects.ranked_ids(sort, timezone.now()), THREADS_PER_PAGE).get_page(request.GET.get("page"))
+    by_pk = Thread.objects.for_listing().in_bulk(page.object_list)
+    threads = [by_pk[pk] for pk in page.object_list if pk in by_pk]
+    return render(request, "threads/home.html", {"threads": threads, "page": page, "sort": sort, "sorts": HOME_SORTS})
+
+
+@require_GET
+def thread_short(request, pk):
+    return redirect(get_object_or_404(Thread, pk=pk), permanent=True)
+
+
+@require_GET
+def thread_detail(request, pk, slug):
+    thread = get_object_or_404(Thread.objects.select_related("author"), pk=pk)
+    if slug != thread.slug:
+        query = request.META.get("QUERY_STRING")
+        return HttpResponsePermanentRedirect(thread.get_absolute_url() + (f"?{query}" if query else ""))
+    sort, now = parse_sort(request.GET.get("sort")), timezone.now()
+    new_id = int_param(request.GET, "new")
+    comments = thread_comments(
+        thread, sort, now, page=int_param(request.GET, "page"), show_all="all" in request.GET, new_id=new_id
+    )
+    viewer = viewer_for(request, thread, now, new_id=new_id)
+    context = {
+        "thread": thread,
+        "viewer": viewer,
+        "sort": sort,
+        "sorts": SORTS,
+        "comments": comments,
+        "comments_html": render_comments(comments.roots, viewer, budget=comments.budget),
+        "form": ReplyForm(),
+        "thread_vote": viewer.votes.get(None, 0),
+        "can_lock": thread.can_lock(request.user),
+    }
+    return render(request, "threads/thread.html", context)
+
+
+@require_GET
+def comment_detail(request, pk):
+    comment = get_object_or_404(Comment.objects.select_related("thread", "author"), pk=pk)
+    sort, now = parse_sort(request.GET.get("sort")), timezone.now()
+    ancestors = list(comment.get_ancestors().values_list("pk", flat=True))
+    comments = subtree_comments(comment, sort, now, show_all="all" in request.GET)
+    viewer = viewer_for(request, comment.thread, now, new_id=int_param(request.GET, "new"))
+    context = {
+        "comment": comment,
+        "thread": comment.thread,
+        "sort": sort,
+        "sorts": SORTS,
+        "context_id": ancestors[-3] if len(ancestors) >= 3 else (ancestors[0] if ancestors else None),
+        "comments_html": render_comments(comments.roots, viewer, budget=comments.budget, page_root_id=comment.pk),
+    }
+    return render(request, "threads/comment.html", context)
+
+
+@require_GET
+def profile(request, handle):
+    try:
+        person = Person.objects.get_by_handle(handle)
+    except Person.DoesNotExist:
+        # A member who has not written yet has no Person row until now.
+        person = Person.for_user(get_object_or_404(get_user_model(), username=handle))
+    comments = person.comments.visible_on_profile().select_related("thread").newest_first()
+    page = Paginator(comments, PROFILE_COMMENTS_PER_PAGE).get_page(request.GET.get("page"))
+    return render(request, "threads/profile.html", {"person": person, "page": page, "karma": person.comment_karma()})
+
+
+@require_POST
+def thread_vote(request, pk):
+    thread = get_object_or_404(Thread, pk=pk)
+    return _vote(request, thread, thread.get_absolute_url(), "thread")
+
+
+@require_POST
+def comment_vote(request, pk):
+    comment = get_object_or_404(Comment.objects.select_related("thread"), pk=pk)
+    return _vote(request, comment, comment.thread.get_absolute_url(), f"comment-{pk}")
+
+
+def _vote(request, target, fallback, anchor):
+    back = back_url(request, fallback, anchor)
+    if not request.user.is_authenticated:
+        return _login_needed(request, back)
+    form = VoteForm(request.POST)
+    if not form.is_valid():
+        if wants_json(request):
+            return JsonResponse({"errors": form.errors}, status=400)
+        return HttpResponseBadRequest("A vote is 1 (up), -1 (down) or 0 (clear).", content_type="text/plain")
+    if not target.can_vote(request.user):
+        raise PermissionDenied
+    result = cast_vote(request.user, target, form.cleaned_data["value"])
+    return JsonResponse(result.as_json()) if wants_json(request) else redirect(back)
+
+
+@require_http_methods(["GET", "POST"])
+def thread_reply(request, pk):
+    thread = get_object_or_404(Thread, pk=pk)
+    return _reply(request, thread, None)
+
+
+@require_http_methods(["GET", "POST"])
+def comment_reply(request, pk):
+    parent = get_object_or_404(Comment.objects.select_related("thread", "author"), pk=pk)
+    return _reply(request, parent.thread, parent)
+
+
+def _reply(request, thread, parent):
+    if not request.user.is_authenticated:
+        if request.method == "GET":
+            return redirect_to_login(request.get_full_path())
+        anchor = f"comment-{parent.pk}" if parent else "thread"
+        return _login_needed(request, back_url(request, thread.get_absolute_url(), anchor))
+    if not (parent or thread).can_reply(request.user):
+        raise PermissionDenied
+    form = ReplyForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        comment = create_reply(request.user, thread, parent and parent.pk, form.cleaned_data["body"])
+        if wants_json(request):
+            html = _comment_item_html(request, comment)
+            return JsonResponse({"id": comment.pk, "html": html, "parent_id": comment.parent_id}, status=201)
+        return redirect(new_comment_url(comment))
+    if request.method == "POST" and wants_json(request):
+        return JsonResponse({"errors": form.errors}, status=400)
+    return render(request, "threads/reply.html", {"thread": thread, "parent": parent, "form": form})
+
+
+def _comment_item_html(request, comment):
+    """The new comment's ``<li>``, as the thread page would show it."""
+    now = timezone.now()
+    viewer = viewer_for(request, comment.thread, now, new_id=comment.pk, with_votes=False)
+    return render_comments(fetch_nodes(Comment.objects.filter(pk=comment.pk)), viewer)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def comment_edit(request, pk):
+    comment = get_object_or_404(_own_comments(request.user), pk=pk)
+    if not comment.can_edit(request.user):
+        raise Http404("You cannot edit this comment.")
+    form = ReplyForm(request.POST or None, initial={"body": comment.body})
+    if request.method == "POST" and form.is_valid():
+        edit_comment(comment, request.user, form.cleaned_data["body"])
+        return redirect(with_anchor(comment.thread.get_absolute_url(), f"comment-{pk}"))
+    return render(request, "threads/edit.html", {"comment": comment, "thread": comment.thread, "form": form})
+
+
+@require_POST
+def comment_delete(request, pk):
+    if not request.user.is_authenticated:
+        return _login_needed(request, back_url(request, resolve_url("threads:home"), ""))
+    comment = get_object_or_404(_own_comments(request.user), pk=pk)
+    if not comment.can_delete(request.user):
+        raise Http404("You cannot delete this comment.")
+    delete_comment(comment, request.user)
+    return _done(request, comment)
+
+
+@require_POST
+def comment_remove(request, pk):
+    comment = get_object_or_404(Comment.objects.select_related("thread"), pk=pk)
+    if not request.user.is_authenticated:
+        return _login_needed(request, back_url(request, comment.thread.get_absolute_url(), f"comment-{pk}"))
+    remove_comment(comment, request.user)
+    return _done(request, comment)
+
+
+@require_POST
+def thread_lock(request, pk):
+    thread = get_object_or_404(Thread, pk=pk)
+    if not request.user.is_authenticated:
+        return _login_needed(request, back_url(request, thread.get_absolute_url(), "thread"))
+    form = LockForm(request.POST)
+    if not form.is_valid():
+        return HttpResponseBadRequest("Send locked=1 or locked=0.", content_type="text/plain")
+    set_locked(thread, request.user, form.cleaned_data["locked"])
+    return redirect(back_url(request, thread.get_absolute_url(), "thread"))
+
+
+@require_http_methods(["GET", "POST"])
+def signup(request):
+    if request.user.is_authenticated:
+        return redirect("threads:home")
+    form = UserCreationForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        login(request, form.save(), backend="django.contrib.auth.backends.ModelBackend")
+        return redirect(back_url(request, resolve_url("threads:home"), "", use_referer=False))
+    return render(
+        request, "registration/signup.html", {"form": form, "next": request.POST.get("next") or request.GET.get("next", "")}
+    )
+
+
+def _own_comments(user):
+    """Only the member's own comments: anyone else's is a 404, not a 403."""
+    return Comment.objects.select_related("thread", "author").filter(author__user=user)
+
+
+def _login_needed(request, back):
+    if wants_json(request):
+        return JsonResponse({"login_url": login_url(back)}, status=401)
+    return redirect(login_url(back))
+
+
+def _done(request, comment):
+    """Answer a delete or remove: JSON for scripts, else back to the comment."""
+    if wants_json(request):
+        comment.refresh_from_db(fields=["status"])
+        return JsonResponse({"id": comment.pk, "status": comment.status})
+    return redirect(back_url(request, comment.thread.get_absolute_url(), f"comment-{comment.pk}"))
