@@ -25,7 +25,7 @@ test: $(STAMP)
 	$(BIN)/pytest -p no:cacheprovider
 
 bench: $(STAMP)
-	$(DEV) $(BIN)/python benchmarks/run.py
+	$(BIN)/python benchmarks/run.py
 
 serve: $(STAMP)
 	$(BIN)/python manage.py collectstatic --no-input

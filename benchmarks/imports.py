@@ -1,0 +1,93 @@
+"""Time a large import, its unchanged re-import, and a raw executemany of the
+same rows; report the process's peak memory.
+
+Run by ``benchmarks/run.py`` in a process of its own, so the peak resident
+size is the import's and not the page benchmark's. Prints one JSON object.
+"""
+
+import argparse
+import json
+import os
+import resource
+import sys
+import tempfile
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+
+import django
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "forum.settings")
+django.setup()
+
+from django.db import connection, transaction  # noqa: E402
+
+from threads.dump.synthetic import write_dump  # noqa: E402
+from threads.importer import import_dump_file  # noqa: E402
+from threads.models import Comment  # noqa: E402
+
+CAPTURED_AT = datetime(2024, 11, 19, 12, 0, tzinfo=timezone.utc)
+
+
+def peak_rss_mb():
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def raw_insert_seconds(thread_id):
+    """Insert the imported rows again with one ``executemany`` in a scratch
+    table of the same shape: the floor for any importer on this database."""
+    columns = [field.column for field in Comment._meta.concrete_fields]
+    rows = list(Comment.objects.filter(thread_id=thread_id).values_list(*[f.attname for f in Comment._meta.concrete_fields]))
+    table = connection.ops.quote_name("bench_raw_comment")
+    names = ", ".join(connection.ops.quote_name(column) for column in columns)
+    placeholders = ", ".join(["%s"] * len(columns))
+    with connection.cursor() as cursor:
+        cursor.execute(f"DROP TABLE IF EXISTS {table}")
+        cursor.execute(f"CREATE TABLE {table} AS SELECT {names} FROM threads_comment WHERE 1 = 0")
+    started = time.perf_counter()
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.executemany(f"INSERT INTO {table} ({names}) VALUES ({placeholders})", rows)
+    elapsed = time.perf_counter() - started
+    with connection.cursor() as cursor:
+        cursor.execute(f"DROP TABLE {table}")
+    return elapsed, len(rows)
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--comments", type=int, default=100_000)
+    args = parser.parse_args()
+    path = Path(tempfile.gettempdir()) / f"forum-bench-{args.comments}.txt"
+    write_dump(path, args.comments, seed=7, gap_rate=0.01)
+    baseline_mb = peak_rss_mb()
+    started = time.perf_counter()
+    report = import_dump_file(path, captured_at=CAPTURED_AT)
+    first = time.perf_counter() - started
+    peak_mb = peak_rss_mb()
+    started = time.perf_counter()
+    again = import_dump_file(path, captured_at=CAPTURED_AT)
+    second = time.perf_counter() - started
+    assert again.added == 0 and again.updated == 0, again.summary()
+    raw_seconds, raw_rows = raw_insert_seconds(report.thread_id)
+    path.unlink()
+    json.dump(
+        {
+            "comments": args.comments,
+            "rows": raw_rows,
+            "file_mb": round(path.stat().st_size / 1e6, 1) if path.exists() else None,
+            "import_s": round(first, 2),
+            "import_rate": round(raw_rows / first),
+            "reimport_s": round(second, 2),
+            "reimport_rate": round(raw_rows / second),
+            "raw_s": round(raw_seconds, 2),
+            "raw_rate": round(raw_rows / raw_seconds),
+            "peak_rss_mb": round(peak_mb),
+            "baseline_rss_mb": round(baseline_mb),
+            "database": connection.vendor,
+        },
+        sys.stdout,
+    )
+
+
+if __name__ == "__main__":
+    main()

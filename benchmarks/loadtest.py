@@ -1,0 +1,245 @@
+"""Load-test the forum under gunicorn on 127.0.0.1, then stop by itself.
+
+    python benchmarks/loadtest.py [--seconds 60] [--clients 24] [--members 200]
+
+Needs PostgreSQL (``DATABASE_URL``, default postgres://postgres@127.0.0.1:5432/forum)
+and uses Redis for the cache when ``REDIS_URL`` is set. It creates a scratch
+database ``<name>_load``, imports the seed dumps and a 1,000-comment synthetic
+thread, logs in ``--members`` members (sessions made directly, so logins are
+not what is measured), starts ``gunicorn forum.wsgi`` with 2 workers bound to
+127.0.0.1, and runs two phases:
+
+1. mixed: page views (home, thread pages, comment pages), votes and replies
+   by many members, for ``--seconds``;
+2. votes against a trivial view: ``--compare-seconds`` of only ``GET /healthz/``,
+   then as long of only votes, at the same concurrency.
+
+It prints requests per second and p50/p95/p99 latency per request kind and
+counts every error (status >= 400 or a failed connection). Traffic goes to
+loopback only; every loop is bounded in time.
+"""
+
+import argparse
+import http.client
+import os
+import random
+import signal
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from collections import defaultdict
+from pathlib import Path
+from urllib.parse import urlencode
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+MIX = (("page", 70), ("vote", 20), ("reply", 10))
+
+
+def prepare(database_url, members):
+    """Create the scratch database, data and sessions; return what clients need."""
+    import dj_database_url
+    import psycopg
+
+    config = dj_database_url.parse(database_url)
+    name = f"{config['NAME']}_load"
+    with psycopg.connect(host=config["HOST"], port=config["PORT"] or 5432, user=config["USER"],
+                         dbname="postgres", autocommit=True) as admin:
+        admin.execute(f'DROP DATABASE IF EXISTS "{name}"')
+        admin.execute(f'CREATE DATABASE "{name}"')
+    url = database_url.rsplit("/", 1)[0] + f"/{name}"
+    os.environ["DATABASE_URL"] = url
+    import django
+
+    django.setup()
+    from django.conf import settings
+    from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
+    from django.contrib.auth.models import User
+    from django.contrib.sessions.backends.db import SessionStore
+    from django.core.management import call_command
+    from django.middleware.csrf import _get_new_csrf_string
+
+    from threads.dump.synthetic import generate_dump
+    from threads.importer import import_dump, import_dump_file
+    from threads.models import Comment, Thread
+
+    call_command("migrate", verbosity=0)
+    call_command("collectstatic", interactive=False, verbosity=0)
+    captured = "2024-11-19T12:00:00+00:00"
+    for path in sorted((ROOT / "fixtures" / "dumps").glob("*.txt")):
+        import_dump_file(path, captured_at=django.utils.dateparse.parse_datetime(captured))
+    import_dump(generate_dump(1000, seed=5), source="load.txt", captured_at=django.utils.dateparse.parse_datetime(captured))
+    sessions = []
+    for number in range(members):
+        user = User.objects.create_user(f"loader{number}", password=None)
+        store = SessionStore()
+        store[SESSION_KEY] = str(user.pk)
+        store[BACKEND_SESSION_KEY] = settings.AUTHENTICATION_BACKENDS[0]
+        store[HASH_SESSION_KEY] = user.get_session_auth_hash()
+        store.create()
+        sessions.append((store.session_key, _get_new_csrf_string()))
+    threads = [(thread.pk, thread.get_absolute_url()) for thread in Thread.objects.all()]
+    comments = list(Comment.objects.filter(is_placeholder=False).values_list("pk", flat=True))
+    return url, sessions, threads, comments
+
+
+class Recorder:
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.latencies = defaultdict(list)
+        self.errors = defaultdict(list)
+
+    def add(self, kind, seconds, error=None):
+        with self.lock:
+            if error:
+                self.errors[kind].append(error)
+            else:
+                self.latencies[kind].append(seconds)
+
+
+def client_loop(port, deadline, recorder, choose_request, seed):
+    rng = random.Random(seed)
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    while time.monotonic() < deadline:
+        kind, method, path, body, headers = choose_request(rng)
+        started = time.perf_counter()
+        try:
+            connection.request(method, path, body=body, headers=headers)
+            response = connection.getresponse()
+            response.read()
+            error = f"{response.status} {method} {path}" if response.status >= 400 else None
+        except (OSError, http.client.HTTPException) as exc:
+            error = f"{type(exc).__name__} {method} {path}"
+            connection.close()
+            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        recorder.add(kind, time.perf_counter() - started, error)
+    connection.close()
+
+
+def run_phase(port, seconds, clients, choose_request):
+    recorder = Recorder()
+    deadline = time.monotonic() + seconds
+    workers = [
+        threading.Thread(target=client_loop, args=(port, deadline, recorder, choose_request, n)) for n in range(clients)
+    ]
+    started = time.monotonic()
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+    return recorder, time.monotonic() - started
+
+
+def member_headers(session):
+    session_key, csrf = session
+    return {
+        "Cookie": f"sessionid={session_key}; csrftoken={csrf}",
+        "X-CSRFToken": csrf,
+        "Accept": "application/json",
+        "Content-Type": "application/x-www-form-urlencoded",
+    }
+
+
+def request_chooser(sessions, threads, comments, mix):
+    kinds = [kind for kind, weight in mix for _ in range(weight)]
+    counter = iter(range(10**9))
+
+    def choose(rng):
+        kind = rng.choice(kinds)
+        if kind == "trivial":
+            return kind, "GET", "/healthz/", None, {}
+        if kind == "page":
+            page = rng.random()
+            if page < 0.2:
+                return kind, "GET", "/", None, {}
+            if page < 0.8:
+                return kind, "GET", rng.choice(threads)[1], None, {}
+            return kind, "GET", f"/comments/{rng.choice(comments)}/", None, {}
+        headers = member_headers(rng.choice(sessions))
+        if kind == "vote":
+            body = urlencode({"value": rng.choice([1, -1, 0, 1])})
+            return kind, "POST", f"/comments/{rng.choice(comments)}/vote/", body, headers
+        body = urlencode({"body": f"Load-test reply {next(counter)} with *Markdown* and a https://example.org link."})
+        return kind, "POST", f"/comments/{rng.choice(comments)}/reply/", body, headers
+
+    return choose
+
+
+def summarise(title, recorder, elapsed):
+    print(f"\n{title} ({elapsed:.0f} s)")
+    print("| request | count | req/s | p50 ms | p95 ms | p99 ms | errors |")
+    print("|---|---:|---:|---:|---:|---:|---:|")
+    total = 0
+    for kind in sorted(set(recorder.latencies) | set(recorder.errors)):
+        values = sorted(recorder.latencies[kind])
+        total += len(values)
+        cut = statistics.quantiles(values, n=100) if len(values) > 1 else [values[0] * 1] * 99 if values else [0] * 99
+        print(
+            f"| {kind} | {len(values):,} | {len(values) / elapsed:,.0f} | {cut[49] * 1000:.1f} | "
+            f"{cut[94] * 1000:.1f} | {cut[98] * 1000:.1f} | {len(recorder.errors[kind])} |"
+        )
+    errors = sum(len(values) for values in recorder.errors.values())
+    print(f"| all | {total:,} | {total / elapsed:,.0f} | | | | {errors} |")
+    for kind, values in recorder.errors.items():
+        for sample in values[:5]:
+            print(f"  error ({kind}): {sample}")
+    return total / elapsed, errors
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--seconds", type=int, default=60)
+    parser.add_argument("--compare-seconds", type=int, default=20)
+    parser.add_argument("--clients", type=int, default=24)
+    parser.add_argument("--members", type=int, default=200)
+    parser.add_argument("--port", type=int, default=8765)
+    parser.add_argument("--workers", type=int, default=2)
+    args = parser.parse_args()
+    os.environ.update(
+        DJANGO_SETTINGS_MODULE="forum.settings",
+        DJANGO_DEBUG="0",
+        DJANGO_SECRET_KEY=os.environ.get("DJANGO_SECRET_KEY", "load-test-only-secret-" + "k" * 40),
+        DJANGO_ALLOWED_HOSTS="127.0.0.1,localhost",
+        DJANGO_SECURE_SSL_REDIRECT="0",
+        DJANGO_SECURE_COOKIES="0",
+        DJANGO_RATELIMIT_REPLY="100000/m",
+        DJANGO_RATELIMIT_VOTE="100000/m",
+    )
+    database_url, sessions, threads, comments = prepare(
+        os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/forum"), args.members
+    )
+    server = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "forum.wsgi", "--bind", f"127.0.0.1:{args.port}",
+         "--workers", str(args.workers), "--log-level", "warning"],
+        cwd=ROOT, env={**os.environ, "DATABASE_URL": database_url},
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                http.client.HTTPConnection("127.0.0.1", args.port, timeout=1).request("GET", "/healthz/")
+                break
+            except OSError:
+                time.sleep(0.2)
+        print(f"gunicorn, {args.workers} workers, 127.0.0.1:{args.port}; {args.clients} concurrent clients; "
+              f"{args.members} members; PostgreSQL; cache: {'Redis' if os.environ.get('REDIS_URL') else 'local memory'}")
+        mixed = run_phase(args.port, args.seconds, args.clients, request_chooser(sessions, threads, comments, MIX))
+        _, mixed_errors = summarise("Mixed load: page views, votes and replies", *mixed)
+        trivial = run_phase(args.port, args.compare_seconds, args.clients,
+                            request_chooser(sessions, threads, comments, (("trivial", 1),)))
+        trivial_rps, trivial_errors = summarise("Trivial view only (GET /healthz/)", *trivial)
+        votes = run_phase(args.port, args.compare_seconds, args.clients,
+                          request_chooser(sessions, threads, comments, (("vote", 1),)))
+        vote_rps, vote_errors = summarise("Votes only (POST /comments/<id>/vote/)", *votes)
+        print(f"\nVote throughput / trivial view throughput: {vote_rps / trivial_rps:.2f} (target >= 0.5)")
+        print(f"Errors in all phases: {mixed_errors + trivial_errors + vote_errors}")
+    finally:
+        server.send_signal(signal.SIGTERM)
+        server.wait(timeout=30)
+
+
+if __name__ == "__main__":
+    main()

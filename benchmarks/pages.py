@@ -1,0 +1,111 @@
+"""Time thread pages, replies and votes on synthetic threads of several sizes.
+
+Run by ``benchmarks/run.py`` in its own process against a fresh database;
+prints one JSON object. Pages go through Django's test client with the full
+middleware stack: one warm-up, then the median of ``--runs`` requests; query
+counts come from an uncapped ``execute_wrapper`` counter on one more request.
+"""
+
+import argparse
+import json
+import os
+import random
+import statistics
+import sys
+import time
+from datetime import datetime, timezone
+
+import django
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "forum.settings")
+django.setup()
+
+from django.contrib.auth.models import User  # noqa: E402
+from django.db import connection  # noqa: E402
+from django.test import Client, override_settings  # noqa: E402
+
+from threads.dump.synthetic import generate_dump  # noqa: E402
+from threads.importer import import_dump  # noqa: E402
+from threads.models import Comment, Thread  # noqa: E402
+
+CAPTURED_AT = datetime(2024, 11, 19, 12, 0, tzinfo=timezone.utc)
+
+
+class QueryCounter:
+    def __init__(self):
+        self.count = 0
+
+    def __call__(self, execute, sql, params, many, context):
+        self.count += 1
+        return execute(sql, params, many, context)
+
+
+def timed_get(client, url, runs):
+    response = client.get(url)
+    assert response.status_code == 200, (url, response.status_code)
+    times = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        response = client.get(url)
+        times.append(time.perf_counter() - started)
+    counter = QueryCounter()
+    with connection.execute_wrapper(counter):
+        client.get(url)
+    return {"ms": round(statistics.median(times) * 1000, 2), "queries": counter.count, "bytes": len(response.content)}
+
+
+def timed_posts(client, requests):
+    times = []
+    for url, data in requests:
+        started = time.perf_counter()
+        response = client.post(url, data, HTTP_ACCEPT="application/json")
+        times.append(time.perf_counter() - started)
+        assert response.status_code in (200, 201), (url, response.status_code, response.content[:200])
+    return round(statistics.median(times) * 1000, 2)
+
+
+def measure_size(size, runs, member):
+    report = import_dump(generate_dump(size, seed=1000 + size), source=f"synthetic-{size}", captured_at=CAPTURED_AT)
+    thread = Thread.objects.get(pk=report.thread_id)
+    url = thread.get_absolute_url()
+    anonymous = Client()
+    text_bytes = sum(len(body.encode()) for body in Comment.objects.filter(thread=thread).values_list("body_html", flat=True))
+    row = {
+        "comments": size,
+        "all": timed_get(anonymous, url + "?all=1", runs),
+        "default": timed_get(anonymous, url, runs),
+        "lower_bound": timed_get(anonymous, f"/bench/lower-bound/{thread.pk}/", runs),
+        "recursetree": timed_get(anonymous, f"/bench/recursetree/{thread.pk}/", runs),
+        "text_bytes": text_bytes,
+    }
+    row["all_member"] = timed_get(member, url + "?all=1", runs)
+    rng = random.Random(size)
+    comment_ids = list(Comment.objects.filter(thread=thread, is_placeholder=False).values_list("pk", flat=True))
+    row["reply_ms"] = timed_posts(
+        member, [(f"/comments/{rng.choice(comment_ids)}/reply/", {"body": f"Bench reply {n}"}) for n in range(30)]
+    )
+    row["vote_ms"] = timed_posts(
+        member,
+        [(f"/comments/{rng.choice(comment_ids)}/vote/", {"value": rng.choice([1, -1, 0])}) for n in range(60)],
+    )
+    return row
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--sizes", default="100,1000,10000")
+    parser.add_argument("--runs", type=int, default=5)
+    args = parser.parse_args()
+    user = User.objects.create_user("bench-member", password="bench-only-password")
+    with override_settings(ROOT_URLCONF="benchmarks.peers", RATELIMIT_ENABLED=False):
+        member = Client()
+        member.force_login(user)
+        rows = []
+        for size in (int(size) for size in args.sizes.split(",")):
+            rows.append(measure_size(size, args.runs, member))
+            print(f"measured pages of {size:,} comments", file=sys.stderr, flush=True)
+    json.dump({"pages": rows, "database": connection.vendor}, sys.stdout)
+
+
+if __name__ == "__main__":
+    main()

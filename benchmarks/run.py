@@ -1,0 +1,142 @@
+"""Run the benchmark suite and print one table (``make bench``).
+
+Uses a fresh database: a temporary SQLite file, or, when ``DATABASE_URL``
+names a PostgreSQL database, a scratch ``<name>_bench`` database beside it.
+Pages, replies and votes are measured in one process and the large import in
+another, so its peak memory is its own. Prints numbers and ratios; asserts
+nothing (the machines are shared and noisy), except that the runs succeeded.
+"""
+
+import argparse
+import json
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+from datetime import datetime, timezone
+from pathlib import Path
+
+import dj_database_url
+
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS = ROOT / "benchmarks" / "results"
+
+
+def scratch_database_url():
+    """A URL of an empty database for this run, and what it is."""
+    url = os.environ.get("DATABASE_URL", "")
+    if not url or url.startswith("sqlite"):
+        path = Path(tempfile.gettempdir()) / "forum-bench.sqlite3"
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{path}{suffix}").unlink(missing_ok=True)
+        return f"sqlite:///{path}", "SQLite (file, WAL)"
+    import psycopg
+
+    config = dj_database_url.parse(url)
+    name = f"{config['NAME']}_bench"
+    admin = psycopg.connect(
+        host=config["HOST"] or "127.0.0.1", port=config["PORT"] or 5432, user=config["USER"],
+        password=config["PASSWORD"] or None, dbname="postgres", autocommit=True,
+    )
+    with admin:
+        admin.execute(f'DROP DATABASE IF EXISTS "{name}"')
+        admin.execute(f'CREATE DATABASE "{name}"')
+    return url.rsplit("/", 1)[0] + f"/{name}", "PostgreSQL"
+
+
+def bench_environment(database_url):
+    """Production settings (DEBUG off) minus HTTPS, which the test client lacks."""
+    env = dict(os.environ)
+    env.update(
+        DATABASE_URL=database_url,
+        DJANGO_SETTINGS_MODULE="forum.settings",
+        DJANGO_DEBUG="0",
+        DJANGO_SECRET_KEY="benchmark-only-secret-key-" + "x" * 40,
+        DJANGO_ALLOWED_HOSTS="testserver,127.0.0.1,localhost",
+        DJANGO_SECURE_SSL_REDIRECT="0",
+        DJANGO_SECURE_COOKIES="0",
+        DJANGO_RATELIMIT_ENABLED="0",
+        PYTHONPATH=str(ROOT),
+    )
+    return env
+
+
+def run_json(args, env):
+    result = subprocess.run([sys.executable, *args], env=env, cwd=ROOT, stdout=subprocess.PIPE, check=True)
+    return json.loads(result.stdout)
+
+
+def ratio(value, base):
+    return f"{value / base:.1f}x" if base else "-"
+
+
+def page_table(pages):
+    lines = [
+        "| comments | `?all=1` ms | queries | HTML B/comment (beyond text) | lower bound ms | ratio | "
+        "naive recursetree ms | recursetree / ours | default page ms (queries) |",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for row in pages:
+        ours, lower, naive, default = row["all"], row["lower_bound"], row["recursetree"], row["default"]
+        per_comment = ours["bytes"] / row["comments"]
+        beyond = (ours["bytes"] - row["text_bytes"]) / row["comments"]
+        lines.append(
+            f"| {row['comments']:,} | {ours['ms']} | {ours['queries']} (member: {row['all_member']['queries']}) | "
+            f"{per_comment:,.0f} ({beyond:,.0f}) | {lower['ms']} | **{ratio(ours['ms'], lower['ms'])}** | "
+            f"{naive['ms']} | {ratio(naive['ms'], ours['ms'])} | {default['ms']} ({default['queries']}) |"
+        )
+    return lines
+
+
+def write_table(pages, imports, machine, database):
+    by_size = {row["comments"]: row for row in pages}
+    lines = [f"Machine: {machine}. Database: {database}. {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC.", ""]
+    lines += ["Thread page (median of 5 after a warm-up, Django test client, anonymous):", ""]
+    lines += page_table(pages)
+    lines += ["", "| comments | reply ms (median of 30, random parent) | vote ms (median of 60) |", "|---:|---:|---:|"]
+    lines += [f"| {row['comments']:,} | {row['reply_ms']} | {row['vote_ms']} |" for row in pages]
+    if 1000 in by_size and 10000 in by_size:
+        first_pages = by_size[10000]["default"]["ms"] / by_size[1000]["default"]["ms"]
+        lines.append(f"\nDefault first page, 10,000 vs 1,000 comments: {first_pages:.2f}x (target <= 1.5x).")
+    if 100 in by_size and 10000 in by_size:
+        replies = by_size[10000]["reply_ms"] / by_size[100]["reply_ms"]
+        lines.append(f"Reply in a 10,000- vs a 100-comment thread: {replies:.2f}x (target <= 2x).")
+    if imports:
+        lines += [
+            "",
+            "| import | comments/s | seconds | peak RSS |",
+            "|---|---:|---:|---:|",
+            f"| import_dump, {imports['comments']:,} comments | {imports['import_rate']:,} | {imports['import_s']} | "
+            f"{imports['peak_rss_mb']} MB |",
+            f"| same file again (unchanged) | {imports['reimport_rate']:,} | {imports['reimport_s']} | |",
+            f"| raw executemany of the same {imports['rows']:,} rows | {imports['raw_rate']:,} | {imports['raw_s']} | |",
+            "",
+            f"Import rate / raw executemany rate: {imports['import_rate'] / imports['raw_rate']:.2f} (target >= 0.25).",
+        ]
+    return "\n".join(lines)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--sizes", default="100,1000,10000")
+    parser.add_argument("--import-comments", type=int, default=100_000, help="0 skips the import benchmark")
+    args = parser.parse_args()
+    database_url, database = scratch_database_url()
+    env = bench_environment(database_url)
+    subprocess.run([sys.executable, "manage.py", "migrate", "-v0"], env=env, cwd=ROOT, check=True)
+    subprocess.run([sys.executable, "manage.py", "collectstatic", "--no-input", "-v0"], env=env, cwd=ROOT, check=True)
+    pages = run_json(["benchmarks/pages.py", "--sizes", args.sizes], env)["pages"]
+    imports = None
+    if args.import_comments:
+        imports = run_json(["benchmarks/imports.py", "--comments", str(args.import_comments)], env)
+    machine = f"{platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}"
+    table = write_table(pages, imports, machine, database)
+    print(table)
+    RESULTS.mkdir(exist_ok=True)
+    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S")
+    (RESULTS / f"bench-{stamp}.json").write_text(json.dumps({"pages": pages, "imports": imports, "database": database}))
+
+
+if __name__ == "__main__":
+    main()
