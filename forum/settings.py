@@ -205,6 +205,11 @@ CONTENT_SECURITY_POLICY = {
 # admin at most DUMP_UPLOAD_MAX_BYTES.
 DATA_UPLOAD_MAX_MEMORY_SIZE = 256 * 1024
 DUMP_UPLOAD_MAX_BYTES = int(os.environ.get("DJANGO_DUMP_UPLOAD_MAX_BYTES", str(32 * 1024 * 1024)))
+FILE_UPLOAD_HANDLERS = [
+    "threads.uploads.DumpSizeLimitHandler",
+    "django.core.files.uploadhandler.MemoryFileUploadHandler",
+    "django.core.files.uploadhandler.TemporaryFileUploadHandler",
+]
 
 # Rate limits, "count/period" per member (or per client IP when anonymous),
 # counted in the default cache. Set DJANGO_RATELIMIT_ENABLED=0 to switch off.

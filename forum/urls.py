@@ -1,13 +1,21 @@
 from django.contrib import admin
+from django.contrib.auth.views import LoginView
 from django.urls import include, path
 
-from forum.views import healthz
+from forum.views import favicon, healthz
 from threads import views
+from threads.ratelimit import client_key, login_username_key, ratelimit
 
 urlpatterns = [
     path("healthz/", healthz, name="healthz"),
+    path("favicon.ico", favicon),
     path("admin/", admin.site.urls),
     path("accounts/signup/", views.signup, name="signup"),
+    path(
+        "accounts/login/",
+        ratelimit("login", identities=(client_key, login_username_key))(LoginView.as_view()),
+        name="login",
+    ),
     path("accounts/", include("django.contrib.auth.urls")),
     path("", include("threads.urls")),
 ]

@@ -53,3 +53,12 @@ def fast_password_hashing():
 
     with override_settings(PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"]):
         yield
+
+
+@pytest.fixture(autouse=True)
+def empty_cache():
+    """Each test starts with no rate-limit counters from the tests before it."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield

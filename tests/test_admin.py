@@ -88,9 +88,10 @@ class AdminImportTests(TestCase):
             "files": [upload(path) for path in SEED_DUMPS], "captured_at": "2024-11-19 12:00",
         })
         self.assertEqual(response.status_code, 200)
-        self.assertContains(response, f"{SEED_DUMPS[0].name}: created thread 1")
+        thread = Thread.objects.get()
+        self.assertContains(response, f"{SEED_DUMPS[0].name}: created thread {thread.pk}")
         self.assertContains(response, "15 comments added")
-        self.assertContains(response, f"{SEED_DUMPS[1].name}: merged into thread 1")
+        self.assertContains(response, f"{SEED_DUMPS[1].name}: merged into thread {thread.pk}")
         self.assertEqual(Comment.objects.count(), 16)
         self.assertEqual(Capture.objects.count(), 2)
         self.assertEqual(find_tree_problems(), [])

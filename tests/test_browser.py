@@ -36,8 +36,8 @@ import pytest  # noqa: E402
 from django.contrib.auth.models import User  # noqa: E402
 from playwright.sync_api import expect, sync_playwright  # noqa: E402
 
-from threads.importer import import_dump_file  # noqa: E402
-from threads.models import Comment, Thread, Vote  # noqa: E402
+from threads.importer import import_dump, import_dump_file  # noqa: E402
+from threads.models import Comment, Person, Thread, Vote  # noqa: E402
 from threads.replies import create_reply  # noqa: E402
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -98,10 +98,6 @@ class Problems:
 
     def _on_console(self, message):
         if message.type != "error":
-            return
-        # A missing favicon is a 404 the browser asks for by itself, not an
-        # error of the page's code; base.html declares no icon (yet).
-        if message.location.get("url", "").endswith("/favicon.ico"):
             return
         self.console.append(f"{message.text} ({message.location.get('url')})")
 
@@ -390,7 +386,9 @@ def test_pages_log_no_errors(page, thread, member):
         response = page.goto(path)
         page.wait_for_load_state("load")
         assert response.headers.get("content-security-policy") == STRICT_CSP, f"{path}: policy not applied"
-        assert page.problems.static == {"forum.css": 200, "forum.js": 200}, path
+        loaded = page.problems.static
+        assert loaded.get("forum.css") == 200 and loaded.get("forum.js") == 200, path
+        assert all(status == 200 for status in loaded.values()), (path, loaded)
     page.keyboard.press("j")  # the script ran and acts
     expect(page.locator("li.comment.keyboard-focus")).to_have_count(1)
     page.problems.assert_none()
@@ -457,3 +455,42 @@ def test_without_javascript_forms_still_work(browser, live_server, thread):
     expect(own(page, target.pk, "ol.comment-list > li.comment").first).to_be_hidden()
     expect(head.locator(".hidden-count")).to_be_visible()
     context.close()
+
+
+HOSTILE_DUMP = """Breaking <script>window.__xss = 1</script> news.
+
+<img src=x onerror="window.__xss = 1"> in the article.
+
+  • "><img src=x onerror=window.__xss=1>@evil.example
+    link
+    fedilink
+    English
+    arrow-up
+    3
+    ·
+    2 days ago
+
+    <script>window.__xss = 1</script> and <svg onload="window.__xss = 1"></svg>"""
+
+
+def test_hostile_text_never_runs_a_script(page, thread):
+    """Script tags, event handlers and javascript: links in dump text, author
+    names and a member's Markdown reply stay text: no script runs and no
+    dialog opens on any page that shows them."""
+    report = import_dump(HOSTILE_DUMP, source="hostile.txt", captured_at=CAPTURED_AT)
+    hostile = Thread.objects.get(pk=report.thread_id)
+    create_reply(
+        User.objects.get(username=USERNAME), hostile, None,
+        '<script>window.__xss = 1</script> [click me](javascript:window.__xss=1) <img src=x onerror="window.__xss=1">',
+    )
+    dialogs = []
+    page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+    author = Person.objects.get(instance="evil.example")
+    for path in ("/", hostile.get_absolute_url(), author.get_absolute_url(), f"/api/threads/{hostile.pk}/"):
+        page.goto(path)
+        page.wait_for_load_state("load")
+        assert page.evaluate("window.__xss") is None, path
+    page.goto(hostile.get_absolute_url())
+    expect(page.locator("a[href^='javascript:']")).to_have_count(0)
+    assert page.evaluate("window.__xss") is None and dialogs == []
+    page.problems.assert_none()

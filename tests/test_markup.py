@@ -448,7 +448,7 @@ def test_list_items_become_bullet_lines_nested_by_two_spaces():
     assert html_to_dump_text(html) == "Intro\n\n• one\n  • nested em\n• two\n\n  more two\n• three"
 
 
-def test_paragraph_after_a_list_gets_a_blank_line_and_a_final_list_none():
+def test_list_is_followed_by_a_blank_line_only_when_text_follows():
     assert html_to_dump_text(render_markdown("- a\n- b\n\nafter")) == "• a\n• b\n\nafter"
     assert html_to_dump_text(render_markdown("before\n\n- a\n- b\n")) == "before\n\n• a\n• b"
 

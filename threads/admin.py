@@ -7,6 +7,7 @@ comment's place in the tree changes only through the importer.
 """
 
 from django import forms
+from django.conf import settings
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import DatabaseError
@@ -51,9 +52,14 @@ class ThreadAdmin(admin.ModelAdmin):
         if not self.has_add_permission(request):
             raise PermissionDenied
         form = ImportDumpsForm(request.POST, request.FILES) if request.method == "POST" else ImportDumpsForm()
-        results = []
-        if request.method == "POST" and form.is_valid():
-            results = [self.import_one(upload, form.cleaned_data) for upload in form.cleaned_data["files"]]
+        limit_mb = settings.DUMP_UPLOAD_MAX_BYTES / 1024 / 1024
+        results = [
+            (False, f"{name}:0: larger than the {limit_mb:g} MB upload limit; nothing stored")
+            for name in getattr(request, "refused_uploads", [])
+        ]
+        if request.method == "POST" and (form.is_valid() or results):
+            uploads = form.cleaned_data.get("files", []) if form.is_valid() else []
+            results += [self.import_one(upload, form.cleaned_data) for upload in uploads]
         context = {
             **self.admin_site.each_context(request),
             "opts": self.model._meta,

@@ -1,6 +1,8 @@
 from django import forms
+from django.contrib.auth.forms import UserCreationForm
+from django.db import transaction
 
-from threads.models import Comment
+from threads.models import Comment, Person
 from threads.voting import VOTE_VALUES
 
 
@@ -48,3 +50,22 @@ class ImportDumpsForm(forms.Form):
     instance = forms.CharField(
         required=False, max_length=253, help_text="Host of the instance that rendered the pages."
     )
+
+
+class SignupForm(UserCreationForm):
+    """Sign-up that also gives the member their ``Person``, and keeps profile
+    URLs unambiguous: ``/u/<name>`` must not also name an imported author
+    shown without an instance."""
+
+    def clean_username(self):
+        username = super().clean_username()
+        if Person.objects.imported().filter(name__iexact=username, instance="").exists():
+            raise forms.ValidationError("That name belongs to an imported author; please choose another.")
+        return username
+
+    @transaction.atomic
+    def save(self, commit=True):
+        user = super().save(commit=commit)
+        if commit:
+            Person.objects.create(user=user, name=user.username)
+        return user

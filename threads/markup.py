@@ -32,7 +32,8 @@ MAX_URL_LENGTH = 2048
 _URL_TRAILERS = "”’»›….,:;!?"
 
 _LINK_SCHEME = re.compile(r"(?:https?|mailto):", re.IGNORECASE)
-_DUMP_LINK_SCHEMES = ("http:", "https:")
+# Where a bare URL may start in dump text: http(s) only, not inside a word.
+_DUMP_URL_START = re.compile(r"(?<![a-z0-9.+-])https?://", re.IGNORECASE)
 
 # Whitespace that HTML collapses outside <pre>.
 _HTML_SPACE = re.compile(r"[ \t\n\r\f]+")
@@ -148,13 +149,16 @@ def _render_line(line):
     if "://" not in line:
         return escape(line)
     out, position = [], 0
-    for found in _LINKIFY.match(line) or ():
-        if found.schema not in _DUMP_LINK_SCHEMES:
+    for candidate in _DUMP_URL_START.finditer(line):
+        start = candidate.start()
+        if start < position:
             continue
-        url = escape(found.url)
-        out.append(escape(line[position : found.index]))
-        out.append(f'<a href="{url}" rel="{LINK_REL}">{escape(found.raw)}</a>')
-        position = found.last_index
+        # As markdown-it's inline linkify rule does: linkify-it validates from the scheme.
+        found = _LINKIFY.match_at_start(line[start : candidate.end() + MAX_URL_LENGTH])
+        if found:
+            out.append(escape(line[position:start]))
+            out.append(f'<a href="{escape(found.url)}" rel="{LINK_REL}">{escape(found.raw)}</a>')
+            position = start + found.last_index
     out.append(escape(line[position:]))
     return "".join(out)
 

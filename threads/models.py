@@ -237,6 +237,9 @@ class Comment(MPTTModel):
         LOCAL = "local"
 
     MAX_BODY_LENGTH = 10_000
+    # Replies stop at Lemmy's server limit (MAX_COMMENT_DEPTH_LIMIT): deeper
+    # chains only make pages heavier and are off-topic in practice.
+    MAX_DEPTH = 50
 
     thread = models.ForeignKey(Thread, on_delete=models.CASCADE, related_name="comments")
     parent = TreeForeignKey("self", null=True, blank=True, on_delete=models.CASCADE, related_name="children")
@@ -314,7 +317,7 @@ class Comment(MPTTModel):
         return bool(user.is_authenticated and self.author_id and self.author.user_id == user.pk)
 
     def can_reply(self, user):
-        return not self.is_placeholder and self.thread.can_reply(user)
+        return not self.is_placeholder and self.level < self.MAX_DEPTH and self.thread.can_reply(user)
 
     def can_vote(self, user):
         return user.is_authenticated and not self.is_placeholder

@@ -32,11 +32,15 @@ def client_ip(request):
     return request.META.get("REMOTE_ADDR", "unknown")
 
 
+def client_key(request):
+    return f"ip:{client_ip(request)}"
+
+
 def requester(request):
     """Members are counted by account, visitors by address."""
     if request.user.is_authenticated:
         return f"user:{request.user.pk}"
-    return f"ip:{client_ip(request)}"
+    return client_key(request)
 
 
 def allow(scope, identity):
@@ -80,3 +84,8 @@ def ratelimit(scope, identities=(requester,)):
         return wrapped
 
     return decorator
+
+
+def login_username_key(request):
+    """Failed logins are also counted per account, whatever the address."""
+    return f"username:{request.POST.get('username', '').strip().lower()}"

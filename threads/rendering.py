@@ -25,6 +25,7 @@ from urllib.parse import quote
 
 from django.utils.safestring import mark_safe
 
+from threads.dump.formats import format_age
 from threads.models import BADGE_ORDER, Comment
 from threads.ranking import sort_key
 
@@ -179,7 +180,7 @@ class Viewer:
         return self._pieces[key]
 
     def may_reply(self, node):
-        return self.can_reply and not node.is_placeholder
+        return self.can_reply and not node.is_placeholder and node.level < Comment.MAX_DEPTH
 
     def may_edit(self, node):
         return (
@@ -198,25 +199,12 @@ def profile_url(name, instance):
     return f"/u/{quote(handle, safe=PATH_SAFE)}"
 
 
-def relative_time(moment, now):
-    """Say how long ago ``moment`` was, in the largest whole unit."""
-    seconds = (now - moment).total_seconds()
-    if seconds < 60:
-        return "just now"
-    for unit, length in (("year", 31_536_000), ("month", 2_592_000), ("day", 86_400), ("hour", 3_600)):
-        if seconds >= length:
-            count = int(seconds // length)
-            return f"{count} {unit}{'s' if count != 1 else ''} ago"
-    count = int(seconds // 60)
-    return f"{count} minute{'s' if count != 1 else ''} ago"
-
-
 def time_html(moment, now):
     """A ``<time>`` with relative text and the absolute UTC time on hover."""
     moment = moment.astimezone(timezone.utc)
     return (
         f'<time datetime="{moment.isoformat()}" title="{moment:%Y-%m-%d %H:%M} UTC">'
-        f"{relative_time(moment, now)}</time>"
+        f"{format_age((now - moment).total_seconds())}</time>"
     )
 
 
@@ -252,7 +240,7 @@ def _badges_html(node):
     )
 
 
-def _head_html(node, viewer):
+def _head_html(node, viewer, parent_on_page):
     pk = node.pk
     state = (
         " is-placeholder"
@@ -288,11 +276,11 @@ def _head_html(node, viewer):
         parts.append(f'<div class="comment-body">{node.body_html}</div>')
     else:
         parts.append(f'<div class="comment-body"><p>{GONE_TEXT.get(node.status, "not available")}</p></div>')
-    parts.append(_actions_html(node, viewer))
+    parts.append(_actions_html(node, viewer, parent_on_page))
     return "".join(parts)
 
 
-def _actions_html(node, viewer):
+def _actions_html(node, viewer, parent_on_page):
     pk = node.pk
     parts = ['<div class="comment-actions">']
     if not node.is_placeholder:
@@ -303,7 +291,8 @@ def _actions_html(node, viewer):
         parts.append(f' <a class="reply-link" href="/comments/{pk}/reply/">Reply</a>')
     parts.append(f' <a class="permalink" href="/comments/{pk}/">link</a>')
     if node.parent_id:
-        parts.append(f' <a class="parent-link" href="#comment-{node.parent_id}">parent</a>')
+        page = "" if parent_on_page else f"/comments/{node.parent_id}/"
+        parts.append(f' <a class="parent-link" href="{page}#comment-{node.parent_id}">parent</a>')
     if viewer.may_edit(node):
         parts.append(
             f' <a class="edit-link" href="/comments/{pk}/edit/">edit</a>'
@@ -327,13 +316,15 @@ def _load_more_html(parent, hidden, page_root_id):
     return f'<li class="load-more"><a href="{href}">load more {label} ({hidden})</a></li>'
 
 
-def render_comments(roots, viewer, *, budget=None, page_root_id=None):
+def render_comments(roots, viewer, *, budget=None, page_root_id=None, roots_parents_shown=False):
     """Write the ``<li>`` items for ``roots`` and their subtrees, in order.
 
     A node whose replies were not fetched (the page's depth cut) gets a
     "continue this thread" link to its own page. Once ``budget`` comments
     are written, the rest of a sibling list becomes one "load more replies"
     link to the parent's page. Iterative, so no depth is too deep.
+    ``roots_parents_shown`` says the roots' parents are on the page already
+    (a new reply inserted under its parent), so "parent" links stay in-page.
     """
     out = []
     budget = float("inf") if budget is None else budget
@@ -353,7 +344,7 @@ def render_comments(roots, viewer, *, budget=None, page_root_id=None):
             out.append(closing)
             continue
         budget -= 1
-        out.append(_head_html(node, viewer))
+        out.append(_head_html(node, viewer, parent_on_page=parent is not None or roots_parents_shown))
         if node.children:
             out.append('<ol class="comment-list">')
             stack.append((node, iter(node.children), "</ol></details></li>"))

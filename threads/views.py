@@ -7,7 +7,6 @@ redirect; the shapes are in docs/web-contract.md.
 
 from django.contrib.auth import get_user_model, login
 from django.contrib.auth.decorators import login_required
-from django.contrib.auth.forms import UserCreationForm
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
@@ -16,10 +15,11 @@ from django.shortcuts import get_object_or_404, redirect, render, resolve_url
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from threads.forms import LockForm, ReplyForm, VoteForm
+from threads.forms import LockForm, ReplyForm, SignupForm, VoteForm
 from threads.links import back_url, int_param, login_url, new_comment_url, wants_json, with_anchor
 from threads.models import Comment, Person, Thread
 from threads.pages import subtree_comments, thread_comments, viewer_for
+from threads.ratelimit import client_key, ratelimit
 from threads.ranking import HOT, NEW, SORTS, TOP, parse_sort
 from threads.rendering import fetch_nodes, render_comments
 from threads.replies import create_reply, delete_comment, edit_comment, remove_comment, set_locked
@@ -92,21 +92,25 @@ def comment_detail(request, pk):
 def profile(request, handle):
     try:
         person = Person.objects.get_by_handle(handle)
+        comments, karma = person.comments.visible_on_profile().select_related("thread").newest_first(), None
     except Person.DoesNotExist:
-        # A member who has not written yet has no Person row until now.
-        person = Person.for_user(get_object_or_404(get_user_model(), username=handle))
-    comments = person.comments.visible_on_profile().select_related("thread").newest_first()
+        # A member who has not written anything yet: shown, but nothing is stored for a GET.
+        user = get_object_or_404(get_user_model(), username=handle)
+        person, comments, karma = Person(name=user.username, user=user), Comment.objects.none(), 0
     page = Paginator(comments, PROFILE_COMMENTS_PER_PAGE).get_page(request.GET.get("page"))
-    return render(request, "threads/profile.html", {"person": person, "page": page, "karma": person.comment_karma()})
+    karma = person.comment_karma() if karma is None else karma
+    return render(request, "threads/profile.html", {"person": person, "page": page, "karma": karma})
 
 
 @require_POST
+@ratelimit("vote")
 def thread_vote(request, pk):
     thread = get_object_or_404(Thread, pk=pk)
     return _vote(request, thread, thread.get_absolute_url(), "thread")
 
 
 @require_POST
+@ratelimit("vote")
 def comment_vote(request, pk):
     comment = get_object_or_404(Comment.objects.select_related("thread"), pk=pk)
     return _vote(request, comment, comment.thread.get_absolute_url(), f"comment-{pk}")
@@ -128,12 +132,14 @@ def _vote(request, target, fallback, anchor):
 
 
 @require_http_methods(["GET", "POST"])
+@ratelimit("reply")
 def thread_reply(request, pk):
     thread = get_object_or_404(Thread, pk=pk)
     return _reply(request, thread, None)
 
 
 @require_http_methods(["GET", "POST"])
+@ratelimit("reply")
 def comment_reply(request, pk):
     parent = get_object_or_404(Comment.objects.select_related("thread", "author"), pk=pk)
     return _reply(request, parent.thread, parent)
@@ -163,7 +169,7 @@ def _comment_item_html(request, comment):
     """The new comment's ``<li>``, as the thread page would show it."""
     now = timezone.now()
     viewer = viewer_for(request, comment.thread, now, new_id=comment.pk, with_votes=False)
-    return render_comments(fetch_nodes(Comment.objects.filter(pk=comment.pk)), viewer)
+    return render_comments(fetch_nodes(Comment.objects.filter(pk=comment.pk)), viewer, roots_parents_shown=True)
 
 
 @login_required
@@ -212,10 +218,11 @@ def thread_lock(request, pk):
 
 
 @require_http_methods(["GET", "POST"])
+@ratelimit("signup", identities=(client_key,))
 def signup(request):
     if request.user.is_authenticated:
         return redirect("threads:home")
-    form = UserCreationForm(request.POST or None)
+    form = SignupForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         login(request, form.save(), backend="django.contrib.auth.backends.ModelBackend")
         return redirect(back_url(request, resolve_url("threads:home"), "", use_referer=False))
