@@ -13,6 +13,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from threads import markup
 from threads.markup import LINK_REL, MAX_URL_LENGTH, html_to_dump_text, render_dump_text, render_markdown
 
 SEED_000 = Path(__file__).resolve().parent.parent / "fixtures" / "dumps" / "000_057a36c12905d7f9.txt"
@@ -596,3 +597,9 @@ def test_dump_text_of_a_reply_renders_safely_and_is_a_fixed_point(markdown):
     html = render_dump_text(text)
     assert_safe(html, DUMP_TAGS)
     assert html_to_dump_text(html) == text
+
+
+@settings(max_examples=3000, deadline=None)
+@given(st.text(alphabet=st.sampled_from(list("ab <>&\"'\n\u00a0\t•:/h.")), max_size=80))
+def test_plain_paragraph_shortcut_renders_exactly_like_the_full_reader(text):
+    assert render_dump_text(text) == markup._read_dump_text(text)

@@ -164,10 +164,9 @@ class _Parser:
             index += 1
         self.refuse_full_page(article_lines)
         roots, chain = [], []
-        while index < len(self.lines):
-            comment, index = self.comment_at(index, header)
+        while header:
+            comment, index, header = self.comment_at(index, header)
             self.attach(comment, roots, chain)
-            header = self.header_at(index) if index < len(self.lines) else None
         return ParsedDump(self.source, _trim_blank_lines(article_lines), roots, self.warnings)
 
     def refuse_full_page(self, article_lines):
@@ -306,14 +305,17 @@ class _Parser:
         return expect.index
 
     def read_body(self, index, indent, comment):
-        """Collect body lines until the next header; return (comment, next index)."""
-        body = []
+        """Collect body lines until the next header; return the comment, the
+        next header's index and that header (None at the end)."""
+        body, header = [], None
         lines, indents = self.lines, self.indents
         while index < len(lines):
             line = lines[index]
             if line:
-                if line[indents[index]] == BULLET and self.header_at(index):
-                    break
+                if line[indents[index]] == BULLET:
+                    header = self.header_at(index)
+                    if header:
+                        break
                 if indents[index] < indent:
                     self.fail(
                         index + 1,
@@ -325,7 +327,7 @@ class _Parser:
                 body.append("")
             index += 1
         comment.body = _trim_blank_lines(body)
-        return comment, index
+        return comment, index, header
 
 
 COUNT_LIKE_RE = re.compile(r"^-?\d+(?:\.\d+)?[KMBT]?$")
@@ -345,6 +347,10 @@ class _MetadataReader:
         self.indent = indent
 
     def next_token(self, expected):
+        index, lines = self.index, self.parser.lines
+        if index < len(lines) and self.parser.indents[index] == self.indent and lines[index]:
+            self.index = index + 1
+            return lines[index][self.indent :]
         token = self.parser.token_at(self.index, self.indent)
         if token is None:
             if self.index >= len(self.parser.lines):
