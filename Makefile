@@ -30,7 +30,8 @@ bench: $(STAMP)
 serve: $(STAMP)
 	$(BIN)/python manage.py collectstatic --no-input
 	$(BIN)/python manage.py migrate --no-input
-	$(BIN)/gunicorn forum.wsgi --bind $${BIND:-127.0.0.1:8000} --workers $${WORKERS:-2} --access-logfile -
+	$(BIN)/gunicorn forum.wsgi --bind $${BIND:-127.0.0.1:8000} --workers $${WORKERS:-2} \
+		--worker-class gthread --threads $${THREADS:-4} --access-logfile -
 
 clean:
 	rm -rf $(VENV) staticfiles db.sqlite3 db.sqlite3-wal db.sqlite3-shm

@@ -197,6 +197,7 @@ def main():
     parser.add_argument("--members", type=int, default=200)
     parser.add_argument("--port", type=int, default=8765)
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--threads", type=int, default=4, help="threads per gunicorn worker (gthread)")
     args = parser.parse_args()
     os.environ.update(
         DJANGO_SETTINGS_MODULE="forum.settings",
@@ -213,7 +214,8 @@ def main():
     )
     server = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "forum.wsgi", "--bind", f"127.0.0.1:{args.port}",
-         "--workers", str(args.workers), "--log-level", "warning"],
+         "--workers", str(args.workers), "--worker-class", "gthread", "--threads", str(args.threads),
+         "--log-level", "warning"],
         cwd=ROOT, env={**os.environ, "DATABASE_URL": database_url},
     )
     try:
@@ -224,7 +226,8 @@ def main():
                 break
             except OSError:
                 time.sleep(0.2)
-        print(f"gunicorn, {args.workers} workers, 127.0.0.1:{args.port}; {args.clients} concurrent clients; "
+        print(f"gunicorn, {args.workers} workers x {args.threads} threads, 127.0.0.1:{args.port}; "
+              f"{args.clients} concurrent clients; "
               f"{args.members} members; PostgreSQL; cache: {'Redis' if os.environ.get('REDIS_URL') else 'local memory'}")
         mixed = run_phase(args.port, args.seconds, args.clients, request_chooser(sessions, threads, comments, MIX))
         _, mixed_errors = summarise("Mixed load: page views, votes and replies", *mixed)

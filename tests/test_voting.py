@@ -28,7 +28,7 @@ class CastVoteTests(TestCase):
         for target in (self.comment, self.thread):
             for value, expected in ((1, (1, 0)), (1, (1, 0)), (-1, (0, 1)), (0, (0, 0)), (0, (0, 0)), (-1, (0, 1))):
                 with self.subTest(target=type(target).__name__, value=value):
-                    result = cast_vote(self.alice, target, value)
+                    result = cast_vote(self.alice, type(target), target.pk, value)
                     target.refresh_from_db()
                     self.assertEqual((target.local_upvotes, target.local_downvotes), expected)
                     self.assertEqual(result.vote, value)
@@ -36,18 +36,18 @@ class CastVoteTests(TestCase):
                     self.assertLessEqual(Vote.objects.filter(user=self.alice).count(), 2)
 
     def test_two_members_add_up_on_top_of_imported_counts(self):
-        cast_vote(self.alice, self.comment, 1)
-        result = cast_vote(self.bob, self.comment, -1)
+        cast_vote(self.alice, Comment, self.comment.pk, 1)
+        result = cast_vote(self.bob, Comment, self.comment.pk, -1)
         self.assertEqual((result.upvotes, result.downvotes, result.score), (6, 2, 4))
         self.assert_counters_equal_rows(self.comment)
 
     def test_comment_vote_row_carries_its_thread(self):
-        cast_vote(self.alice, self.comment, 1)
+        cast_vote(self.alice, Comment, self.comment.pk, 1)
         self.assertEqual(Vote.objects.get(user=self.alice).thread, self.thread)
 
     def test_other_values_are_refused(self):
         with self.assertRaises(ValueError):
-            cast_vote(self.alice, self.comment, 5)
+            cast_vote(self.alice, Comment, self.comment.pk, 5)
 
 
 class VoteEndpointTests(TestCase):

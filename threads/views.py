@@ -105,30 +105,39 @@ def profile(request, handle):
 @require_POST
 @ratelimit("vote")
 def thread_vote(request, pk):
-    thread = get_object_or_404(Thread, pk=pk)
-    return _vote(request, thread, thread.get_absolute_url(), "thread")
+    return _vote(request, Thread, pk, "thread")
 
 
 @require_POST
 @ratelimit("vote")
 def comment_vote(request, pk):
-    comment = get_object_or_404(Comment.objects.select_related("thread"), pk=pk)
-    return _vote(request, comment, comment.thread.get_absolute_url(), f"comment-{pk}")
+    return _vote(request, Comment, pk, f"comment-{pk}")
 
 
-def _vote(request, target, fallback, anchor):
-    back = back_url(request, fallback, anchor)
+def _vote(request, model, pk, anchor):
+    """Votes are the busiest writes, so the JSON answer needs nothing but
+    ``cast_vote``; only the no-JavaScript redirect looks up the page."""
     if not request.user.is_authenticated:
-        return _login_needed(request, back)
+        return _login_needed(request, back_url(request, _page_of(model, pk), anchor))
     form = VoteForm(request.POST)
     if not form.is_valid():
         if wants_json(request):
             return JsonResponse({"errors": form.errors}, status=400)
         return HttpResponseBadRequest("A vote is 1 (up), -1 (down) or 0 (clear).", content_type="text/plain")
-    if not target.can_vote(request.user):
-        raise PermissionDenied
-    result = cast_vote(request.user, target, form.cleaned_data["value"])
-    return JsonResponse(result.as_json()) if wants_json(request) else redirect(back)
+    try:
+        result = cast_vote(request.user, model, pk, form.cleaned_data["value"])
+    except model.DoesNotExist:
+        raise Http404("Nothing to vote on here.") from None
+    if wants_json(request):
+        return JsonResponse(result.as_json())
+    return redirect(back_url(request, _page_of(model, pk), anchor))
+
+
+def _page_of(model, pk):
+    """The thread page a vote on ``pk`` returns to."""
+    if model is Thread:
+        return get_object_or_404(Thread, pk=pk).get_absolute_url()
+    return get_object_or_404(Comment.objects.select_related("thread"), pk=pk).thread.get_absolute_url()
 
 
 @require_http_methods(["GET", "POST"])

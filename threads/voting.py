@@ -30,43 +30,38 @@ class VoteResult:
         return {"upvotes": self.upvotes, "downvotes": self.downvotes, "score": self.score, "vote": self.vote}
 
 
-def cast_vote(user, target, value):
-    """Set ``user``'s vote on a thread or comment to 1, -1 or 0 (no vote).
+COUNTERS = ("imported_upvotes", "local_upvotes", "imported_downvotes", "local_downvotes")
+
+
+def cast_vote(user, model, pk, value):
+    """Set ``user``'s vote on the thread or comment ``pk`` to 1, -1 or 0 (no vote).
 
     Voting the same way twice changes nothing; switching moves the vote.
-    Returns the target's new shown counts.
+    Returns the target's new shown counts, computed from the counters read
+    under the row lock, so no other vote can have moved them meanwhile.
+    Raises ``model.DoesNotExist`` for a missing target and ``PermissionDenied``
+    for a placeholder.
     """
     if value not in VOTE_VALUES:
         raise ValueError(f"a vote is 1, -1 or 0, not {value!r}")
-    model = type(target)
+    is_comment = model is Comment
+    columns = (*COUNTERS, "thread_id", "is_placeholder") if is_comment else COUNTERS
     with transaction.atomic():
-        target = model._default_manager.select_for_update().get(pk=target.pk)
-        if not target.can_vote(user):
+        row = model._default_manager.select_for_update(no_key=True).filter(pk=pk).values_list(*columns).get()
+        imported_up, local_up, imported_down, local_down = row[:4]
+        if is_comment and row[5]:
             raise PermissionDenied
-        if isinstance(target, Comment):
-            lookup = {"user": user, "comment": target}
-            thread_id = target.thread_id
-        else:
-            lookup = {"user": user, "thread": target, "comment": None}
-            thread_id = target.pk
-        existing = Vote.objects.filter(**lookup).first()
-        old = existing.value if existing else 0
+        lookup = {"user": user, "comment_id": pk} if is_comment else {"user": user, "thread_id": pk, "comment": None}
+        existing = Vote.objects.filter(**lookup).values_list("pk", "value").first()
+        old = existing[1] if existing else 0
+        up_change, down_change = (value == 1) - (old == 1), (value == -1) - (old == -1)
         if value != old:
             if value == 0:
-                existing.delete()
+                Vote.objects.filter(pk=existing[0]).delete()
             elif existing:
-                existing.value = value
-                existing.save(update_fields=["value"])
+                Vote.objects.filter(pk=existing[0]).update(value=value)
             else:
-                Vote.objects.create(user=user, thread_id=thread_id, comment=lookup.get("comment"), value=value)
-            bump_counter(
-                model,
-                target.pk,
-                local_upvotes=(value == 1) - (old == 1),
-                local_downvotes=(value == -1) - (old == -1),
-            )
-        counts = model._default_manager.filter(pk=target.pk).values_list(
-            "imported_upvotes", "local_upvotes", "imported_downvotes", "local_downvotes"
-        )[0]
-    return VoteResult(counts[0] + counts[1], counts[2] + counts[3], value)
-
+                thread_id = row[4] if is_comment else pk
+                Vote.objects.create(user=user, thread_id=thread_id, comment_id=pk if is_comment else None, value=value)
+            bump_counter(model, pk, local_upvotes=up_change, local_downvotes=down_change)
+    return VoteResult(imported_up + local_up + up_change, imported_down + local_down + down_change, value)
