@@ -99,6 +99,32 @@ class Person(models.Model):
         return person
 
 
+class VoteCounts(models.Model):
+    """Vote counters kept in two halves: what the dumps showed (``imported_*``,
+    written only by imports) and what members here did (``local_*``, written
+    only by ``cast_vote``, equal to the vote rows). Pages show the sum."""
+
+    imported_upvotes = models.PositiveIntegerField(default=0)
+    imported_downvotes = models.PositiveIntegerField(default=0)
+    local_upvotes = models.PositiveIntegerField(default=0)
+    local_downvotes = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        abstract = True
+
+    @property
+    def upvotes(self):
+        return self.imported_upvotes + self.local_upvotes
+
+    @property
+    def downvotes(self):
+        return self.imported_downvotes + self.local_downvotes
+
+    @property
+    def score(self):
+        return self.upvotes - self.downvotes
+
+
 class ThreadQuerySet(models.QuerySet):
     def for_listing(self):
         return self.select_related("author")
@@ -117,7 +143,7 @@ class ThreadQuerySet(models.QuerySet):
         return [row[0] for row in sorted(rows, key=lambda r: key(r[1] + r[2], r[3] + r[4], r[5], -r[0]))]
 
 
-class Thread(models.Model):
+class Thread(VoteCounts):
     """The article of a Lemmy post page, and the home of its comment tree.
 
     A thread is identified by ``fingerprint``, a hash of its normalised
@@ -137,10 +163,6 @@ class Thread(models.Model):
     )
     created_at = models.DateTimeField(default=timezone.now, help_text="First capture, or creation here.")
     captured_at = models.DateTimeField(null=True, blank=True, help_text="Latest capture imported.")
-    imported_upvotes = models.PositiveIntegerField(default=0)
-    imported_downvotes = models.PositiveIntegerField(default=0)
-    local_upvotes = models.PositiveIntegerField(default=0)
-    local_downvotes = models.PositiveIntegerField(default=0)
     comment_count = models.PositiveIntegerField(default=0)
     is_locked = models.BooleanField(default=False, help_text="Locked threads take no new replies.")
 
@@ -161,18 +183,6 @@ class Thread(models.Model):
 
     def get_absolute_url(self):
         return reverse("threads:thread", args=[self.pk, self.slug])
-
-    @property
-    def upvotes(self):
-        return self.imported_upvotes + self.local_upvotes
-
-    @property
-    def downvotes(self):
-        return self.imported_downvotes + self.local_downvotes
-
-    @property
-    def score(self):
-        return self.upvotes - self.downvotes
 
     def can_reply(self, user):
         return user.is_authenticated and not self.is_locked
@@ -218,7 +228,7 @@ class CommentManager(TreeManager.from_queryset(CommentQuerySet)):
         return allocate_tree_ids(1)[0]
 
 
-class Comment(MPTTModel):
+class Comment(MPTTModel, VoteCounts):
     """A comment, a placeholder for a missing parent, or a member's reply.
 
     Imported comments keep the dump's text in ``body``; members' replies keep
@@ -258,11 +268,7 @@ class Comment(MPTTModel):
     body = models.TextField(blank=True)
     body_html = models.TextField(blank=True, editable=False)
     body_key = models.CharField(max_length=40, blank=True, editable=False)
-    imported_upvotes = models.PositiveIntegerField(default=0)
-    imported_downvotes = models.PositiveIntegerField(default=0)
     counts_approximate = models.BooleanField(default=False, help_text="Imported counts such as 1.2K.")
-    local_upvotes = models.PositiveIntegerField(default=0)
-    local_downvotes = models.PositiveIntegerField(default=0)
     created_at = models.DateTimeField(null=True, blank=True, help_text="Estimated from the age for imports.")
     edited_at = models.DateTimeField(null=True, blank=True)
     age_text = models.CharField(max_length=40, blank=True, help_text="The age as the latest capture showed it.")
@@ -284,18 +290,6 @@ class Comment(MPTTModel):
 
     def get_absolute_url(self):
         return reverse("threads:comment", args=[self.pk])
-
-    @property
-    def upvotes(self):
-        return self.imported_upvotes + self.local_upvotes
-
-    @property
-    def downvotes(self):
-        return self.imported_downvotes + self.local_downvotes
-
-    @property
-    def score(self):
-        return self.upvotes - self.downvotes
 
     @property
     def is_edited(self):
