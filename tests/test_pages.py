@@ -1,6 +1,7 @@
 import re
 from datetime import timedelta
 
+from django.core.cache import cache
 from django.test import TestCase
 from django.urls import reverse
 from django.utils import timezone
@@ -338,7 +339,10 @@ class DepthAndPagingTests(TestCase):
                     response = self.client.get(thread.get_absolute_url())
                 self.assertEqual(len(comment_ids(response)), thread.comment_count)
         self.client.logout()
-        with self.assertNumQueries(3):
+        cache.clear()
+        with self.assertNumQueries(3):  # thread, top-level layout, page comments
+            self.client.get(large.get_absolute_url())
+        with self.assertNumQueries(2):  # the layout now comes from the cache
             self.client.get(large.get_absolute_url())
         with self.assertNumQueries(2):  # thread, every comment
             self.client.get(f"{large.get_absolute_url()}?all=1")
@@ -460,3 +464,15 @@ class BaseLayoutTests(TestCase):
         self.assertContains(response, '<a class="username" href="/u/dora">dora</a>', html=True)
         self.assertContains(response, 'action="/accounts/logout/"')
         self.assertContains(response, 'href="/accounts/password_change/"')
+
+
+class CachedLayoutTests(TestCase):
+    def test_new_top_level_reply_shows_at_once_despite_the_cached_layout(self):
+        thread = make_big_thread(300, top_level=60)
+        newest_first = f"{thread.get_absolute_url()}?sort=new"
+        before = comment_ids(self.client.get(newest_first))  # caches the layout for this sort
+        self.client.force_login(make_user("fresh"))
+        response = self.client.post(f"/threads/{thread.pk}/reply/", {"body": "Brand new"}, HTTP_ACCEPT="application/json")
+        after = comment_ids(self.client.get(newest_first))
+        self.assertNotIn(response.json()["id"], before)
+        self.assertEqual(after[0], response.json()["id"])

@@ -205,7 +205,9 @@ class CommentQuerySet(TreeQuerySet):
         return self.order_by(F("created_at").desc(nulls_last=True), "-pk")
 
     def top_level(self, thread):
-        return self.filter(thread=thread, parent=None)
+        """A thread's top-level comments in sibling order, read through the
+        (thread, parent, position) index."""
+        return self.filter(thread=thread, parent=None).order_by("position")
 
     def in_trees(self, thread, tree_ids):
         """A page's top-level subtrees: one tree per top-level comment, so one query."""
@@ -251,7 +253,8 @@ class Comment(MPTTModel, VoteCounts):
     # chains only make pages heavier and are off-topic in practice.
     MAX_DEPTH = 50
 
-    thread = models.ForeignKey(Thread, on_delete=models.CASCADE, related_name="comments")
+    # No index of its own: the composite indexes below all start with thread.
+    thread = models.ForeignKey(Thread, on_delete=models.CASCADE, related_name="comments", db_index=False)
     parent = TreeForeignKey("self", null=True, blank=True, on_delete=models.CASCADE, related_name="children")
     position = models.PositiveIntegerField(default=0, help_text="Order among siblings.")
     origin = models.CharField(max_length=8, choices=Origin.choices, default=Origin.LOCAL)
@@ -259,7 +262,10 @@ class Comment(MPTTModel, VoteCounts):
     ancestry_unknown = models.BooleanField(
         default=False, help_text="A context view's root whose real parent is not captured yet."
     )
-    author = models.ForeignKey(Person, null=True, blank=True, on_delete=models.PROTECT, related_name="comments")
+    # Indexed by (author, -created_at) below, which profiles read.
+    author = models.ForeignKey(
+        Person, null=True, blank=True, on_delete=models.PROTECT, related_name="comments", db_index=False
+    )
     badges = models.CharField(max_length=32, blank=True, help_text="Comma-separated: op, mod, admin, bot.")
     is_distinguished = models.BooleanField(default=False)
     is_cake_day = models.BooleanField(default=False)
@@ -273,13 +279,20 @@ class Comment(MPTTModel, VoteCounts):
     edited_at = models.DateTimeField(null=True, blank=True)
     age_text = models.CharField(max_length=40, blank=True, help_text="The age as the latest capture showed it.")
     captured_at = models.DateTimeField(null=True, blank=True, help_text="Capture that last updated it.")
+    # django-mptt's tree fields, declared here so that indexes can name them;
+    # tree_id needs no index of its own beside mptt's (tree_id, lft).
+    lft = models.PositiveIntegerField(editable=False)
+    rght = models.PositiveIntegerField(editable=False)
+    tree_id = models.PositiveIntegerField(editable=False)
+    level = models.PositiveIntegerField(editable=False)
 
     objects = CommentManager()
 
     class Meta:
         indexes = [
             models.Index(fields=["thread", "parent", "position"]),
-            models.Index(fields=["thread", "body_key"]),
+            # A page's subtrees in tree order: thread = ? AND tree_id IN (...) ORDER BY tree_id, lft.
+            models.Index(fields=["thread", "tree_id", "lft"]),
             models.Index(fields=["author", "-created_at"]),
         ]
 

@@ -10,6 +10,7 @@ no count query. ``?all=1`` shows a thread whole.
 
 from dataclasses import dataclass
 
+from django.core.cache import cache
 from django.http import Http404
 from django.middleware.csrf import get_token
 
@@ -20,6 +21,7 @@ from threads.rendering import Viewer, build_forest, fetch_nodes
 TOP_LEVEL_PER_PAGE = 50
 COMMENTS_PER_PAGE = 300
 PAGE_DEPTH = 8
+LAYOUT_SECONDS = 60
 
 
 @dataclass
@@ -53,20 +55,15 @@ def split_pages(sizes):
 
 
 def thread_comments(thread, sort, now, *, page=None, show_all=False, new_id=None):
-    """Return the ``CommentPage`` for a thread: two queries, or one with ``show_all``.
+    """Return the ``CommentPage`` for a thread: two queries (one when the
+    top-level layout is cached), or one with ``show_all``.
 
     Without a page number, a page showing ``new_id`` (a reply just posted)
     is chosen, at the cost of one more query.
     """
     if show_all:
         return CommentPage(build_forest(fetch_nodes(Comment.objects.filter(thread=thread)), sort, now))
-    key = sort_key(sort, now)
-    tops = Comment.objects.top_level(thread).values_list(
-        "tree_id", "lft", "rght", "imported_upvotes", "local_upvotes", "imported_downvotes", "local_downvotes",
-        "created_at", "position",
-    )
-    tops = sorted(tops, key=lambda t: key(t[3] + t[4], t[5] + t[6], t[7], t[8]))
-    pages = split_pages([(top[0], (top[2] - top[1] + 1) // 2) for top in tops])
+    pages = split_pages(top_level_layout(thread, sort, now))
     if page is None:
         page = _page_showing(pages, new_id) if new_id else 1
     if not 1 <= page <= len(pages):
@@ -74,6 +71,30 @@ def thread_comments(thread, sort, now, *, page=None, show_all=False, new_id=None
     comments = Comment.objects.in_trees(thread, pages[page - 1]).above_level(PAGE_DEPTH)
     roots = build_forest(fetch_nodes(comments), sort, now)
     return CommentPage(roots, page, len(pages), COMMENTS_PER_PAGE)
+
+
+def top_level_layout(thread, sort, now):
+    """The thread's top-level subtrees in ``sort`` order, as ``(tree_id, size)``.
+
+    Ordering them reads every top-level row, which grows with the thread, so
+    the result is cached per sort for ``LAYOUT_SECONDS``, as Reddit caches
+    comment orders and Lemmy refreshes hot ranks only every few minutes. The
+    key holds the comment count and the latest capture, so a new reply or
+    import shows at once; only reordering by new votes waits up to a minute.
+    """
+    captured = thread.captured_at.timestamp() if thread.captured_at else 0
+    cache_key = f"thread-layout:{thread.pk}:{sort}:{thread.comment_count}:{captured}"
+    layout = cache.get(cache_key)
+    if layout is None:
+        key = sort_key(sort, now)
+        tops = Comment.objects.top_level(thread).values_list(
+            "tree_id", "lft", "rght", "imported_upvotes", "local_upvotes", "imported_downvotes", "local_downvotes",
+            "created_at", "position",
+        )
+        tops = sorted(tops, key=lambda t: key(t[3] + t[4], t[5] + t[6], t[7], t[8]))
+        layout = [(top[0], (top[2] - top[1] + 1) // 2) for top in tops]
+        cache.set(cache_key, layout, LAYOUT_SECONDS)
+    return layout
 
 
 def _page_showing(pages, comment_id):
