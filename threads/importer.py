@@ -23,7 +23,6 @@ import re
 import unicodedata
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
 from difflib import SequenceMatcher
 from pathlib import Path
 
@@ -130,7 +129,8 @@ def decode_dump(data, source):
         return data.decode("utf-8").removeprefix("\ufeff")
     except UnicodeDecodeError as error:
         line = data[: error.start].count(b"\n") + 1
-        raise DumpError(line, f"bytes that are not UTF-8 (byte {error.start}: {data[error.start]:#04x})", source)
+        message = f"bytes that are not UTF-8 (byte {error.start}: {data[error.start]:#04x})"
+        raise DumpError(line, message, source) from None
 
 
 def import_dump_file(path, **options):
@@ -330,6 +330,8 @@ class _Merge:
             self.progress("merged", done, total)
 
     def merge_siblings(self, parent, parsed_children):
+        if not self.existing:
+            return self.add_all(parent, parsed_children)
         matches = [self.exact_match(parent, parsed) for parsed in parsed_children]
         for index, parsed in enumerate(parsed_children):
             if matches[index] is not None:
@@ -354,6 +356,21 @@ class _Merge:
                 previous = node
             placed.append(node)
         return placed
+
+    def add_all(self, parent, parsed_children):
+        """Add a sibling group to a thread with no stored comments yet: there
+        is nothing to match, so the matching is skipped."""
+        added = []
+        for parsed in parsed_children:
+            node = _Node(parsed=parsed)
+            self.fill(node, parsed)
+            node.parent = parent
+            added.append(node)
+        placeholders = sum(parsed.is_placeholder for parsed in parsed_children)
+        self.report.placeholders += placeholders
+        self.report.added += len(parsed_children) - placeholders
+        parent.children.extend(added)
+        return added
 
     def first_unclaimed(self, nodes, accept=lambda node: True):
         for node in nodes:
@@ -654,31 +671,29 @@ class _Merge:
 
 
 class _CommentInserter:
-    """An INSERT of whole comment rows, with the defaults and the database's
-    datetime adaptation worked out once."""
+    """An INSERT of whole comment rows, with the column order, the defaults
+    and the database's datetime adaptation worked out once."""
 
     def __init__(self, connection):
         fields = Comment._meta.concrete_fields
         self.connection = connection
-        self.names = [field.attname for field in fields]
-        self.defaults = {field.attname: field.get_default() for field in fields}
-        self.datetimes = [field.attname for field in fields if isinstance(field, DateTimeField)]
+        self.columns = [(field.attname, field.get_default()) for field in fields]
+        self.datetimes = [index for index, field in enumerate(fields) if isinstance(field, DateTimeField)]
         # Imported times repeat (every "5 months ago" is the same instant), so
         # each distinct one is adapted for the database once.
         self.adapt = functools.lru_cache(maxsize=4096)(connection.ops.adapt_datetimefield_value)
         quote = connection.ops.quote_name
-        columns = ", ".join(quote(field.column) for field in fields)
-        self.sql = (
-            f"INSERT INTO {quote(Comment._meta.db_table)} ({columns}) VALUES ({', '.join(['%s'] * len(fields))})"
-        )
+        names = ", ".join(quote(field.column) for field in fields)
+        self.sql = f"INSERT INTO {quote(Comment._meta.db_table)} ({names}) VALUES ({', '.join(['%s'] * len(fields))})"
 
     def insert(self, rows):
+        columns, datetimes, adapt = self.columns, self.datetimes, self.adapt
         prepared = []
         for values in rows:
-            row = {**self.defaults, **values}
-            for name in self.datetimes:
-                row[name] = self.adapt(row[name])
-            prepared.append([row[name] for name in self.names])
+            row = [values.get(name, default) for name, default in columns]
+            for index in datetimes:
+                row[index] = adapt(row[index])
+            prepared.append(row)
         with self.connection.cursor() as cursor:
             cursor.executemany(self.sql, prepared)
 
