@@ -93,7 +93,8 @@ def write_table(pages, imports, machine, database):
     by_size = {row["comments"]: row for row in pages}
     lines = [f"Machine: {machine}. Database: {database}. {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC.", ""]
     lines += [
-        "Thread page (Django test client, anonymous; median of 5 after a warm-up, 15 for the default page):",
+        "Thread page (Django test client, anonymous; median of 5 after a warm-up, 15 for the default page;",
+        "each page timed in turn with its lower bound, and the default pages of all sizes in turn):",
         "",
     ]
     lines += page_table(pages)
@@ -108,12 +109,13 @@ def write_table(pages, imports, machine, database):
     if imports:
         lines += [
             "",
-            "| import | comments/s | seconds | peak RSS |",
+            "| import | rows/s | seconds | peak RSS |",
             "|---|---:|---:|---:|",
             f"| import_dump, {imports['comments']:,} comments | {imports['import_rate']:,} | {imports['import_s']} | "
             f"{imports['peak_rss_mb']} MB |",
             f"| same file again (unchanged) | {imports['reimport_rate']:,} | {imports['reimport_s']} | |",
-            f"| raw executemany of the same {imports['rows']:,} rows | {imports['raw_rate']:,} | {imports['raw_s']} | |",
+            f"| raw executemany of the same {imports['rows']:,} rows (median of 3) | {imports['raw_rate']:,} | "
+            f"{imports['raw_s']} | |",
             "",
             f"Import rate / raw executemany rate: {imports['import_rate'] / imports['raw_rate']:.2f} (target >= 0.25).",
         ]
