@@ -1,7 +1,7 @@
 """Browser tests: the thread pages in Debian's Chromium, driven by Playwright.
 
 Launch recipe. Playwright's own browser builds cannot be downloaded here, so
-the tests never run ``playwright install``: they launch the system browser,
+the tests never ask Playwright to download a browser: they launch the system one,
 ``/usr/bin/chromium`` (Debian's ``chromium`` package), headless:
 
     p.chromium.launch(executable_path="/usr/bin/chromium", args=[
