@@ -121,17 +121,3 @@ def parse_age(text):
         if format_age(sign * candidate) == text:
             return timedelta(seconds=sign * candidate)
     return timedelta(seconds=sign * nominal)
-
-
-def age_window(text):
-    """The range of true ages a printed age allows, as ``(shortest, longest)``
-    timedeltas; "5 months" is 135 to 165 days. ``None`` for indeterminate."""
-    delta = parse_age(text)
-    if delta is None:
-        return None
-    match = AGE_RE.match(text)
-    unit = match["future_unit"] or match["past_unit"]
-    half = timedelta(seconds=UNIT_SECONDS[unit] / 2)
-    if text in ("1 year ago", "in 1 year"):
-        return timedelta(days=345), timedelta(days=547)
-    return max(abs(delta) - half, timedelta(0)), abs(delta) + half
