@@ -310,3 +310,12 @@ def test_production_settings_pass_the_deploy_check():
     )
     assert result.returncode == 0, result.stderr
     assert "no issues" in result.stdout
+
+
+def test_missing_pages_and_refusals_use_the_sites_own_pages(client, db):
+    missing = client.get("/threads/999/nothing/")
+    assert missing.status_code == 404 and "Back to the threads" in missing.content.decode()
+    thread = make_thread(is_locked=True)
+    client.force_login(make_user("late"))
+    refused = client.post(f"/threads/{thread.pk}/reply/", {"body": "too late"})
+    assert refused.status_code == 403 and "the thread may be locked" in refused.content.decode()
