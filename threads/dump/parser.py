@@ -141,6 +141,7 @@ class _Parser:
     def __init__(self, text, source):
         self.source = source
         self.warnings = []
+        self.warned = set()
         if "\t" in text:
             self.fail(text[: text.index("\t")].count("\n") + 1, "tab character; dumps are indented with spaces")
         text = text.replace("\r\n", "\n")
@@ -236,7 +237,8 @@ class _Parser:
     def comment_at(self, index, header):
         indent, header_text = header
         name, instance, badges = split_header_text(header_text)
-        if not instance and badges:
+        if not instance and badges and header_text not in self.warned:
+            self.warned.add(header_text)
             self.warnings.append(
                 f"{self.source}:{index + 1}: read {header_text!r} as {name!r} with badges {', '.join(badges)}"
             )

@@ -84,7 +84,7 @@ class Command(BaseCommand):
             if total < PROGRESS_THRESHOLD:
                 return
             tenth = done * 10 // total
-            if shown.get(stage, -1) < tenth:
+            if shown.get(stage, 0) < tenth:
                 shown[stage] = tenth
                 self.stderr.write(f"{path}: {stage} {done:,}/{total:,} comments")
 
