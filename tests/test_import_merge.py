@@ -219,3 +219,26 @@ def test_op_badge_makes_its_author_the_thread_author(db):
 )
 def test_title_is_the_first_sentence_cut_at_a_word(article, title):
     assert derive_title(article, "fallback") == title
+
+
+def test_new_top_level_comment_never_takes_a_nested_twin(db):
+    header = "\n".join(["  " * 0 + "{pad}• bob@lemmy.world", "{pad}  link", "{pad}  fedilink", "{pad}  arrow-up", "{pad}  1",
+                        "{pad}  ·", "{pad}  1 day ago", "", "{pad}  +1"])
+    reply = header.replace("{pad}", "    ")
+    first = "Post.\n\n  • alice@lemmy.world\n    link\n    fedilink\n    arrow-up\n    4\n    ·\n    2 days ago\n\n    Hello.\n\n" + reply
+    second = first + "\n\n" + header.replace("{pad}", "  ")
+    import_dump(first, source="first.txt", captured_at=CAPTURED_AT)
+    report = import_dump(second, source="second.txt", captured_at=CAPTURED_AT)
+    assert (report.added, report.unchanged) == (1, 2)
+    plus_ones = Comment.objects.filter(body="+1")
+    assert sorted(comment.level for comment in plus_ones) == [0, 1]
+
+
+def test_reattaching_a_context_root_refreshes_the_cached_page_layout(client, db):
+    import_dump_file(SEED_CONTEXT, captured_at=CAPTURED_AT)
+    thread = Thread.objects.get()
+    client.get(thread.get_absolute_url())  # caches the top-level layout
+    import_dump_file(SEED_FULL, captured_at=CAPTURED_AT)
+    thread.refresh_from_db()
+    html = client.get(thread.get_absolute_url()).content.decode()
+    assert html.count('class="comment') >= 16 and "RubberDuck" in html

@@ -319,3 +319,38 @@ def test_missing_pages_and_refusals_use_the_sites_own_pages(client, db):
     client.force_login(make_user("late"))
     refused = client.post(f"/threads/{thread.pk}/reply/", {"body": "too late"})
     assert refused.status_code == 403 and "the thread may be locked" in refused.content.decode()
+
+
+@pytest.mark.parametrize("target", ["http://testserver//evil.example/x", "http://testserver/\\evil.example/x"])
+def test_next_cannot_smuggle_another_site_through_our_host(client, db, target):
+    response = client.post(
+        "/accounts/signup/", {"username": "newcomer", "password1": PASSWORD, "password2": PASSWORD, "next": target}
+    )
+    assert response.status_code == 302 and response["Location"] == "/"
+
+
+def test_usernames_with_at_cannot_pose_as_imported_authors(client, db):
+    response = client.post(
+        "/accounts/signup/", {"username": "bulwark@lemmy.world", "password1": PASSWORD, "password2": PASSWORD}
+    )
+    assert response.status_code == 200 and "without @" in response.content.decode()
+
+
+def test_api_never_publishes_a_removed_comments_text(client, db):
+    thread = make_thread()
+    comment = make_comment(thread, body="Something a moderator removed")
+    client.force_login(make_user("mod", staff=True))
+    client.post(f"/comments/{comment.pk}/remove/")
+    node = client.get(f"/api/threads/{thread.pk}/").json()["comments"][0]
+    assert node["status"] == "removed" and node["body"] == "Removed by mod"
+
+
+def test_an_import_keeps_votes_and_the_lock_set_meanwhile(db, seed_text):
+    report = import_dump(seed_text, source="seed.txt", captured_at=CAPTURED_AT)
+    stale = Thread.objects.get(pk=report.thread_id)
+    Thread.objects.filter(pk=stale.pk).update(local_upvotes=3, is_locked=True)
+    from threads.importer import _update_thread
+
+    _update_thread(stale, CAPTURED_AT, None, "")
+    fresh = Thread.objects.get(pk=stale.pk)
+    assert fresh.local_upvotes == 3 and fresh.is_locked

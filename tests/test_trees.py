@@ -10,7 +10,7 @@ from tests.conftest import CAPTURED_AT, SEED_FULL, assert_trees_intact
 from threads.exporter import export_thread
 from threads.importer import import_dump_file
 from threads.models import Comment, Thread
-from threads.trees import allocate_tree_ids, find_tree_problems
+from threads.trees import allocate_tree_ids, find_tree_problems, rebuild_thread_trees, tree_write
 
 pytestmark = pytest.mark.django_db
 
@@ -68,3 +68,12 @@ def test_allocated_tree_ids_are_new(thread):
     used = set(Comment.objects.values_list("tree_id", flat=True))
     fresh = allocate_tree_ids(3)
     assert len(set(fresh)) == 3 and not used & set(fresh)
+
+
+def test_every_tree_write_bumps_the_threads_tree_version(thread):
+    before = thread.tree_version
+    with tree_write(thread.pk):
+        pass
+    rebuild_thread_trees(thread.pk)
+    thread.refresh_from_db()
+    assert thread.tree_version == before + 2

@@ -13,9 +13,8 @@ from threads.dump.formats import INDETERMINATE, format_age
 from threads.dump.parser import DumpComment, ParsedDump
 from threads.dump.writer import write_dump
 from threads.markup import html_to_dump_text
-from threads.models import Comment
+from threads.models import GONE_TEXTS, Comment
 
-STATUS_TEXTS = {Comment.Status.DELETED: "deleted by creator", Comment.Status.REMOVED: "Removed by mod"}
 
 
 def export_thread(thread, as_of=None):
@@ -45,7 +44,7 @@ def dump_comment(comment, thread, as_of):
     shown_at = comment.edited_at or comment.created_at
     instance = comment.author.instance if comment.author.instance != thread.source_instance else ""
     if comment.is_gone:
-        body = STATUS_TEXTS[comment.status] if comment.origin == Comment.Origin.LOCAL else comment.body
+        body = GONE_TEXTS[comment.status] if comment.origin == Comment.Origin.LOCAL else comment.body
     elif comment.origin == Comment.Origin.LOCAL:
         body = html_to_dump_text(comment.body_html)
     else:

@@ -59,6 +59,8 @@ class SignupForm(UserCreationForm):
 
     def clean_username(self):
         username = super().clean_username()
+        if "@" in username:
+            raise forms.ValidationError("Use a name without @: name@host is how imported authors are shown.")
         if Person.objects.imported().filter(name__iexact=username, instance="").exists():
             raise forms.ValidationError("That name belongs to an imported author; please choose another.")
         return username

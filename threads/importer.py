@@ -187,6 +187,9 @@ def _import_parsed(dump, source, captured_at, title, instance, dry_run, progress
 
 
 def _update_thread(thread, captured_at, title, instance):
+    """Write the thread fields an import owns, and only those: members' vote
+    counters and the lock may have changed since ``thread`` was read."""
+    thread.refresh_from_db(fields=["captured_at", "created_at", "source_instance", "author"])
     thread.comment_count = Comment.objects.filter(thread=thread, is_placeholder=False).count()
     thread.captured_at = max(filter(None, [thread.captured_at, captured_at]))
     thread.created_at = min(thread.created_at, captured_at)
@@ -200,7 +203,9 @@ def _update_thread(thread, captured_at, title, instance):
         .first()
     )
     thread.author_id = op or thread.author_id
-    thread.save()
+    thread.save(
+        update_fields=["comment_count", "captured_at", "created_at", "title", "source_instance", "author"]
+    )
 
 
 class _Node:
@@ -276,6 +281,8 @@ class _Merge:
         self.claimed = set()
         self.bodies = {}
         self.parsed_keys = {}
+        # Lemmy's context page shows one comment at the top, with its replies.
+        self.is_context_view = len(dump.comments) == 1
 
     def apply(self):
         self.load_existing()
@@ -384,7 +391,8 @@ class _Merge:
             return None
         key = self.parsed_key(parsed)
         match = self.first_unclaimed(self.index_of(parent)[0].get(key, ())) if parent.stored else None
-        if match is None and parent is self.roots and parsed.status == Comment.Status.NORMAL:
+        if match is None and parent is self.roots and self.is_context_view and parsed.status == Comment.Status.NORMAL:
+            # A context view's root is a comment from anywhere in the thread.
             match = self.first_unclaimed(self.by_key.get(key, ()))
         return match
 
@@ -610,7 +618,7 @@ class _Merge:
                         touched_roots.add(id(self.root_of(child)))
                 if child.is_new or child.moved:
                     touched_roots.add(id(self.root_of(child)))
-        if len(self.dump.comments) == 1 and self.report.added:
+        if self.is_context_view and self.report.added:
             root = self.dump.comments[0]
             for node in self.roots.children:
                 if node.parsed is root and node.is_new:

@@ -41,7 +41,9 @@ def back_url(request, fallback, anchor, *, use_referer=True):
         if is_safe(request, url):
             parts = urlsplit(url)
             path = parts.path + (f"?{parts.query}" if parts.query else "")
-            return with_anchor(path + (f"#{parts.fragment}" if parts.fragment else ""), anchor)
+            # The path alone must be safe too: "http://us//evil.example" leaves "//evil.example".
+            if is_safe(request, path) and not path.startswith(("//", "/\\")):
+                return with_anchor(path + (f"#{parts.fragment}" if parts.fragment else ""), anchor)
     return with_anchor(fallback, anchor)
 
 

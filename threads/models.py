@@ -165,6 +165,9 @@ class Thread(VoteCounts):
     captured_at = models.DateTimeField(null=True, blank=True, help_text="Latest capture imported.")
     comment_count = models.PositiveIntegerField(default=0)
     is_locked = models.BooleanField(default=False, help_text="Locked threads take no new replies.")
+    tree_version = models.PositiveIntegerField(
+        default=0, editable=False, help_text="Bumped by every tree write; caches of the tree's shape key on it."
+    )
 
     objects = ThreadQuerySet.as_manager()
 
@@ -337,6 +340,11 @@ class Comment(MPTTModel, VoteCounts):
 
     def can_remove(self, user):
         return user.is_authenticated and user.is_staff and not self.is_placeholder and not self.is_gone
+
+
+# What Lemmy shows instead of a gone comment's text. A removed comment's own
+# text stays in the database for moderators but is never published.
+GONE_TEXTS = {Comment.Status.DELETED: "deleted by creator", Comment.Status.REMOVED: "Removed by mod"}
 
 
 class Vote(models.Model):

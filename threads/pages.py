@@ -79,11 +79,10 @@ def top_level_layout(thread, sort, now):
     Ordering them reads every top-level row, which grows with the thread, so
     the result is cached per sort for ``LAYOUT_SECONDS``, as Reddit caches
     comment orders and Lemmy refreshes hot ranks only every few minutes. The
-    key holds the comment count and the latest capture, so a new reply or
-    import shows at once; only reordering by new votes waits up to a minute.
+    key holds the thread's tree version, which every tree write bumps, so a
+    new reply or import shows at once; only reordering by votes waits.
     """
-    captured = thread.captured_at.timestamp() if thread.captured_at else 0
-    cache_key = f"thread-layout:{thread.pk}:{sort}:{thread.comment_count}:{captured}"
+    cache_key = f"thread-layout:{thread.pk}:{sort}:{thread.tree_version}"
     layout = cache.get(cache_key)
     if layout is None:
         key = sort_key(sort, now)

@@ -33,6 +33,7 @@ def tree_write(thread_id):
     with transaction.atomic():
         list(Thread.objects.select_for_update(no_key=True).filter(pk=thread_id).values_list("pk", flat=True))
         yield
+        Thread.objects.filter(pk=thread_id).update(tree_version=F("tree_version") + 1)
 
 
 def allocate_tree_ids(count):
