@@ -1,6 +1,7 @@
 from urllib.parse import quote
 
 from django.test import Client, TestCase
+from django.utils import timezone
 
 from tests.factories import make_comment, make_thread, make_user
 from threads.models import Comment, Thread, Vote
@@ -48,6 +49,39 @@ class CastVoteTests(TestCase):
     def test_other_values_are_refused(self):
         with self.assertRaises(ValueError):
             cast_vote(self.alice, Comment, self.comment.pk, 5)
+
+    def test_missing_target_raises_does_not_exist_and_writes_nothing(self):
+        for model in (Comment, Thread):
+            with self.subTest(model=model.__name__), self.assertRaises(model.DoesNotExist):
+                cast_vote(self.alice, model, 10**9, 1)
+        self.assertFalse(Vote.objects.exists())
+
+    def test_vote_row_records_when_it_was_cast(self):
+        before = timezone.now()
+        cast_vote(self.alice, Comment, self.comment.pk, 1)
+        self.assertLessEqual(before, Vote.objects.get().created_at)
+
+    def test_deleting_a_members_account_takes_their_votes_out_of_the_counts(self):
+        cast_vote(self.alice, Comment, self.comment.pk, 1)
+        cast_vote(self.alice, Thread, self.thread.pk, -1)
+        cast_vote(self.bob, Comment, self.comment.pk, 1)
+        self.alice.delete()
+        self.comment.refresh_from_db()
+        self.thread.refresh_from_db()
+        self.assertEqual((self.comment.local_upvotes, self.comment.local_downvotes), (1, 0))
+        self.assertEqual((self.thread.local_upvotes, self.thread.local_downvotes), (0, 0))
+
+    def test_vote_rows_written_outside_cast_vote_still_move_the_counters(self):
+        """The counters are the database's job, whoever writes the rows."""
+        vote = Vote.objects.create(user=self.alice, thread=self.thread, comment=self.comment, value=-1)
+        self.assert_counters_equal_rows(self.comment)
+        vote.comment = None
+        vote.save()
+        self.assert_counters_equal_rows(self.comment)
+        self.assert_counters_equal_rows(self.thread)
+        self.assertEqual(Thread.objects.get().local_downvotes, 1)
+        vote.delete()
+        self.assert_counters_equal_rows(self.thread)
 
 
 class VoteEndpointTests(TestCase):

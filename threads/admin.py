@@ -166,7 +166,7 @@ class PersonAdmin(admin.ModelAdmin):
 
 @admin.register(Vote)
 class VoteAdmin(admin.ModelAdmin):
-    """Read-only: a vote row changes only with its target's counters."""
+    """Read-only: a vote is its member's to cast or take back."""
 
     list_display = ("user", "thread", "comment", "value", "created_at")
     list_select_related = ("user", "thread")

@@ -10,8 +10,8 @@ Invariants other code keeps:
 - Siblings are ordered by ``position`` (the dump's order, then new replies);
   ``lft`` follows the same order within a tree.
 - Shown vote counts are imported plus local. Imports write only the
-  ``imported_*`` counters; members' votes only the ``local_*`` ones, by
-  ``threads.voting.cast_vote``, which keeps them equal to the vote rows.
+  ``imported_*`` counters; members' votes only the ``local_*`` ones, which
+  database triggers (migration 0005) keep equal to the ``Vote`` rows.
 """
 
 from django.conf import settings
@@ -101,8 +101,9 @@ class Person(models.Model):
 
 class VoteCounts(models.Model):
     """Vote counters kept in two halves: what the dumps showed (``imported_*``,
-    written only by imports) and what members here did (``local_*``, written
-    only by ``cast_vote``, equal to the vote rows). Pages show the sum."""
+    written only by imports) and what members here did (``local_*``, kept
+    equal to the vote rows by database triggers, migration 0005). Pages show
+    the sum."""
 
     imported_upvotes = models.PositiveIntegerField(default=0)
     imported_downvotes = models.PositiveIntegerField(default=0)

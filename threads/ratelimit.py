@@ -2,8 +2,9 @@
 
 Django throttles nothing itself (notes/reliability.md §4), and forums are
 hammered from day one: Lemmy and Discourse cap each of these actions. A
-fixed window costs one atomic cache increment per request, on local memory
-or on Redis (``REDIS_URL``), which all workers then share.
+fixed window costs one atomic cache increment per request (one more for a
+window's first), on local memory or on Redis (``REDIS_URL``), which all
+workers then share.
 """
 
 import time
@@ -49,12 +50,13 @@ def allow(scope, identity):
         return True
     limit, period = parse_rate(settings.RATELIMITS[scope])
     key = f"ratelimit:{scope}:{identity}:{int(time.time() // period)}"
-    cache.add(key, 0, timeout=period + 1)
     try:
-        return cache.incr(key) <= limit
+        count = cache.incr(key)
     except ValueError:
-        cache.set(key, 1, timeout=period + 1)
-        return True
+        # The window's first attempt; if another request just created the
+        # key, count this one on top of it.
+        count = 1 if cache.add(key, 1, timeout=period + 1) else cache.incr(key)
+    return count <= limit
 
 
 def too_many_requests(request, scope):
