@@ -56,10 +56,13 @@ class CastVoteTests(TestCase):
                 cast_vote(self.alice, model, 10**9, 1)
         self.assertFalse(Vote.objects.exists())
 
-    def test_vote_row_records_when_it_was_cast(self):
+    def test_vote_row_records_when_it_was_cast_as_the_orm_would(self):
         before = timezone.now()
         cast_vote(self.alice, Comment, self.comment.pk, 1)
-        self.assertLessEqual(before, Vote.objects.get().created_at)
+        created_at = Vote.objects.get().created_at
+        self.assertLessEqual(before, created_at)
+        # Stored in the ORM's own form, so lookups on the column find it.
+        self.assertTrue(Vote.objects.filter(created_at=created_at).exists())
 
     def test_deleting_a_members_account_takes_their_votes_out_of_the_counts(self):
         cast_vote(self.alice, Comment, self.comment.pk, 1)

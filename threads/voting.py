@@ -80,7 +80,8 @@ def cast_vote(user, model, pk, value):
     sql = STATEMENTS[model]
     with connection.cursor() as cursor:
         if value:
-            cursor.execute(sql["upsert"], [user.pk, value, timezone.now(), pk])
+            now = connection.ops.adapt_datetimefield_value(timezone.now())
+            cursor.execute(sql["upsert"], [user.pk, value, now, pk])
         else:
             cursor.execute(sql["delete"], [user.pk, pk])
         cursor.execute(sql["counts"], [pk])
