@@ -50,5 +50,11 @@ def test_unparseable_ages_are_refused(text):
         parse_age(text)
 
 
+@pytest.mark.parametrize("text", ["199999999999 hours ago", "1001 years ago", "in 5000 years"])
+def test_ages_beyond_a_thousand_years_are_refused(text):
+    with pytest.raises(FormatError, match="more than 1000 years"):
+        parse_age(text)
+
+
 def test_indeterminate_age_has_no_time():
     assert parse_age("indeterminate") is None

@@ -25,6 +25,9 @@ DAY = 24 * HOUR
 MONTH = 30 * DAY
 YEAR = 365 * DAY
 UNIT_SECONDS = {"second": 1, "minute": MINUTE, "hour": HOUR, "day": DAY, "month": MONTH, "year": YEAR}
+# The importer subtracts an age from the capture time; a larger one would
+# leave the years a datetime can hold.
+MAX_AGE_YEARS = 1000
 
 
 class FormatError(ValueError):
@@ -117,6 +120,8 @@ def parse_age(text):
     sign = -1 if future else 1
     unit_seconds = UNIT_SECONDS[unit]
     nominal = number * unit_seconds
+    if nominal > MAX_AGE_YEARS * YEAR:
+        raise FormatError(f"age {text!r} is more than {MAX_AGE_YEARS} years")
     for candidate in (nominal, nominal - unit_seconds // 2 + 1, nominal + unit_seconds // 2 - 1):
         if format_age(sign * candidate) == text:
             return timedelta(seconds=sign * candidate)
