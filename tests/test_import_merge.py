@@ -9,10 +9,11 @@ from threads.dump.parser import DumpComment, parse_dump
 from threads.dump.synthetic import generate_dump
 from threads.dump.writer import write_dump
 from threads.exporter import export_thread
-from threads.importer import derive_title, import_dump, import_dump_file
+from threads.importer import COMPARED_FIELDS, EXISTING_FIELDS, _Merge, derive_title, import_dump, import_dump_file
 from threads.models import Capture, Comment, Person, Thread
 
 pytestmark = pytest.mark.usefixtures("trees_stay_intact")
+
 
 def with_missing_comment_filled(text):
     """Seed 000 as a fuller capture would show it: the comment behind the
@@ -242,3 +243,11 @@ def test_reattaching_a_context_root_refreshes_the_cached_page_layout(client, db)
     thread.refresh_from_db()
     html = client.get(thread.get_absolute_url()).content.decode()
     assert html.count('class="comment') >= 16 and "RubberDuck" in html
+
+
+def test_every_stored_content_field_decides_whether_a_comment_changed(seed_text):
+    """A field the importer writes but does not compare would never be
+    updated by a newer capture."""
+    merge = _Merge(Thread(), parse_dump(seed_text), CAPTURED_AT, "", None, None)
+    written = set(merge.content(merge.dump.comments[0]))
+    assert set(COMPARED_FIELDS) == written & set(EXISTING_FIELDS)

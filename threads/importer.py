@@ -27,7 +27,7 @@ from difflib import SequenceMatcher
 from pathlib import Path
 
 from django.db import connections, transaction
-from django.db.models import DateTimeField
+from django.db.models import BooleanField, ExpressionWrapper, Q
 from django.utils import timezone
 
 from threads.dump.formats import parse_age
@@ -64,7 +64,23 @@ EXISTING_FIELDS = (
     "counts_approximate",
     "edited_at",
     "age_text",
-    "captured_at",
+)
+# What a stored comment must still hold for a capture to leave it unchanged:
+# the fields of ``_Merge.content`` that are loaded with it.
+COMPARED_FIELDS = (
+    "is_placeholder",
+    "origin",
+    "badges",
+    "is_distinguished",
+    "is_cake_day",
+    "status",
+    "language",
+    "body_key",
+    "imported_upvotes",
+    "imported_downvotes",
+    "counts_approximate",
+    "edited_at",
+    "age_text",
 )
 
 
@@ -102,7 +118,7 @@ class ImportReport:
 def normalise_text(text):
     """The form of a text used for identity: NFC, and every run of white
     space (NO-BREAK SPACE included) as one plain space."""
-    if not unicodedata.is_normalized("NFC", text):
+    if not text.isascii() and not unicodedata.is_normalized("NFC", text):
         text = unicodedata.normalize("NFC", text)
     return " ".join(text.split())
 
@@ -237,7 +253,7 @@ class _Node:
 
     def __init__(self, row=None, parsed=None):
         self.row = row
-        self.pk = row["pk"] if row else None
+        self.pk = row.pk if row else None
         self.parent = None
         self.children = []
         self.stored = []
@@ -247,12 +263,12 @@ class _Node:
         self.moved = False
         self.layout = None
         if row:
-            self.is_placeholder = row["is_placeholder"]
-            self.origin = row["origin"]
-            self.key = (row["author__name"], row["author__instance"], row["body_key"])
-            self.position = row["position"]
-            self.ancestry_unknown = row["ancestry_unknown"]
-            self.tree_id = row["tree_id"]
+            self.is_placeholder = row.is_placeholder
+            self.origin = row.origin
+            self.key = (row.author__name, row.author__instance, row.body_key)
+            self.position = row.position
+            self.ancestry_unknown = row.ancestry_unknown
+            self.tree_id = row.tree_id
         else:
             self.is_placeholder = parsed is not None and parsed.is_placeholder
             self.origin = Comment.Origin.IMPORTED
@@ -286,8 +302,43 @@ class _Merge:
 
     def apply(self):
         self.load_existing()
+        if not self.existing:
+            self.add_thread()
+            return
         self.merge_tree()
         self.write()
+
+    def add_thread(self):
+        """Store the first capture of a thread. With nothing to match or move,
+        its comments go from the parsed tree straight to rows, without merge
+        nodes in between: they cost a large import a fifth of its time."""
+        roots = self.dump.comments
+        authors = []
+        for root in roots:
+            for parsed in root.walk():
+                if parsed.is_placeholder:
+                    self.report.placeholders += 1
+                else:
+                    self.report.added += 1
+                    authors.append((self.parsed_key(parsed)[:2], parsed.is_bot))
+        people = self.resolve_people(authors)
+        layout = {}
+        for root, tree_id in zip(roots, allocate_tree_ids(len(roots)) if roots else []):
+            for parsed, lft, rght, level in lay_out(root, _children):
+                layout[id(parsed)] = (tree_id, lft, rght, level)
+        context_root = roots[0] if self.is_context_view else None
+        inserter = _CommentInserter(self, people)
+        rows, written = [], 0
+        total = self.report.added + self.report.placeholders
+        for pk, parent_pk, position, parsed in _numbered(roots, allocate_comment_ids(total)):
+            structure = (pk, parent_pk, position, parsed is context_root, *layout[id(parsed)])
+            rows.append(inserter.row(structure, parsed, self.parsed_keys.get(id(parsed))))
+            if len(rows) == INSERT_BATCH:
+                written += inserter.insert(rows)
+                rows = []
+                self.progress("written", written, total)
+        written += inserter.insert(rows)
+        self.progress("written", written, total)
 
     def parsed_key(self, parsed):
         key = self.parsed_keys.get(id(parsed))
@@ -297,12 +348,21 @@ class _Merge:
         return key
 
     def load_existing(self):
-        rows = Comment.objects.filter(thread=self.thread).order_by("position", "pk").values(*EXISTING_FIELDS)
+        # Whether a later capture wrote the row is all the merge needs of its
+        # capture time, and asking the database is cheaper than converting
+        # every row's time (a third of loading a large thread).
+        captured_later = ExpressionWrapper(Q(captured_at__gt=self.captured_at), output_field=BooleanField())
+        rows = (
+            Comment.objects.filter(thread=self.thread)
+            .order_by("position", "pk")
+            .annotate(captured_later=captured_later)
+            .values_list(*EXISTING_FIELDS, "captured_later", named=True)
+        )
         self.roots = _Node()  # stands for the thread: the parent of top-level comments
-        nodes = {row["pk"]: _Node(row) for row in rows}
+        nodes = {row.pk: _Node(row) for row in rows}
         self.by_key = {}
         for node in nodes.values():
-            parent = nodes.get(node.row["parent_id"], self.roots)
+            parent = nodes.get(node.row.parent_id, self.roots)
             node.parent = parent
             parent.children.append(node)
             parent.stored.append(node)
@@ -418,6 +478,7 @@ class _Merge:
             self.by_key.get(self.parsed_key(parsed), ()),
             lambda node: node.ancestry_unknown and node.parent is self.roots and not self.is_ancestor(node, parent),
         )
+
     def share_replies(self, node, parsed):
         """Whether the two have a reply in common, looking through placeholders
         (a gap of two levels puts a placeholder under a placeholder)."""
@@ -475,12 +536,9 @@ class _Merge:
         self.report.reattached += 1
 
     def fill(self, node, parsed):
-        node.key = self.parsed_key(parsed)
-        if parsed.is_placeholder:
-            node.changes = {"is_placeholder": True, "origin": Comment.Origin.IMPORTED}
-            return
-        node.changes = self.content(parsed)
-        node.changes["created_at"] = node.changes.get("edited_at") or self.estimated_time(parsed.age)
+        """Give a new comment its identity; its row is built from ``parsed``
+        when it is inserted."""
+        node.key = None if parsed.is_placeholder else self.parsed_key(parsed)
 
     def content(self, parsed):
         return {
@@ -512,7 +570,7 @@ class _Merge:
         if parsed.is_placeholder:
             return
         row = node.row
-        if row["captured_at"] and row["captured_at"] > self.captured_at:
+        if row.captured_later:
             self.report.unchanged += 1
             return
         new = self.content(parsed)
@@ -522,14 +580,11 @@ class _Merge:
             self.report.filled += 1
             self.report.updated += 1
             return
-        if row["edited_at"] and not parsed.edited:
-            new["edited_at"] = row["edited_at"]
-        elif row["edited_at"] and parsed.edited and new["body_key"] == row["body_key"]:
-            new["edited_at"] = row["edited_at"]
-        compared = {name: value for name, value in new.items() if name in row and name != "captured_at"}
-        if new["body_key"] != row["body_key"]:
-            compared["body_key"] = new["body_key"]
-        if any(row[name] != value for name, value in compared.items()):
+        if row.edited_at and not parsed.edited:
+            new["edited_at"] = row.edited_at
+        elif row.edited_at and parsed.edited and new["body_key"] == row.body_key:
+            new["edited_at"] = row.edited_at
+        if any(getattr(row, name) != new[name] for name in COMPARED_FIELDS):
             node.changes = new
             self.report.updated += 1
         else:
@@ -538,7 +593,7 @@ class _Merge:
     def write(self):
         """Insert the new comments, then update the stored rows that changed,
         grouped by which fields changed."""
-        people = self.resolve_people()
+        people = self.resolve_people(self.authors())
         self.lay_out_trees()
         self.insert_new(people)
         by_fields = {}
@@ -556,7 +611,7 @@ class _Merge:
                     parent_id=node.parent.pk,
                     position=node.position,
                     ancestry_unknown=node.ancestry_unknown,
-                    **dict(zip(TREE_FIELDS, node.layout or (node.row["tree_id"], node.row["lft"], node.row["rght"], node.row["level"]))),
+                    **dict(zip(TREE_FIELDS, node.layout or (node.row.tree_id, node.row.lft, node.row.rght, node.row.level))),
                 )
                 for node in moved
             ],
@@ -566,28 +621,24 @@ class _Merge:
 
     def insert_new(self, people):
         """Insert new comments with ``executemany``, their ids allocated first so
-        a child's row can name its parent. Django's ``bulk_create`` spent most
-        of a large import preparing every field of every model instance."""
+        a child's row can name its parent."""
         new_nodes = [node for node in self.walk() if node.is_new]
         for node, pk in zip(new_nodes, allocate_comment_ids(len(new_nodes))):
             node.pk = pk
-        inserter = _CommentInserter(connections[Comment.objects.db])
+        inserter = _CommentInserter(self, people)
         for start in range(0, len(new_nodes), INSERT_BATCH):
             batch = new_nodes[start : start + INSERT_BATCH]
-            inserter.insert([self.insert_values(node, people) for node in batch])
+            inserter.insert(
+                [
+                    inserter.row(
+                        (node.pk, node.parent.pk, node.position, node.ancestry_unknown, *node.layout),
+                        node.parsed,
+                        node.key,
+                    )
+                    for node in batch
+                ]
+            )
             self.progress("written", start + len(batch), len(new_nodes))
-
-    def insert_values(self, node, people):
-        values = self.row_values(node, people)
-        values.update(zip(TREE_FIELDS, node.layout))
-        values.update(
-            id=node.pk,
-            thread_id=self.thread.pk,
-            parent_id=node.parent.pk,
-            position=node.position,
-            ancestry_unknown=node.ancestry_unknown,
-        )
-        return values
 
     def row_values(self, node, people):
         """The column values of ``node.changes``: the author resolved to an
@@ -600,8 +651,9 @@ class _Merge:
             values["body_html"] = render_dump_text(values["body"])
         return values
 
-    def walk(self):
-        stack = list(reversed(self.roots.children))
+    def walk(self, top=None):
+        """``top``'s descendants in pre-order; every comment by default."""
+        stack = list(reversed((top or self.roots).children))
         while stack:
             node = stack.pop()
             yield node
@@ -609,15 +661,11 @@ class _Merge:
 
     def lay_out_trees(self):
         """Number siblings and lay out every tree this import touched."""
-        touched_roots = set()
-        for parent in [self.roots, *self.walk()]:
-            for position, child in enumerate(parent.children):
-                if child.position != position:
-                    child.position = position
-                    if parent is not self.roots:
-                        touched_roots.add(id(self.root_of(child)))
-                if child.is_new or child.moved:
-                    touched_roots.add(id(self.root_of(child)))
+        touched = []
+        for position, root in enumerate(self.roots.children):
+            root.position = position
+            if self.renumber(root) or root.is_new or root.moved:
+                touched.append(root)
         if self.is_context_view and self.report.added:
             root = self.dump.comments[0]
             for node in self.roots.children:
@@ -626,37 +674,49 @@ class _Merge:
         new_roots = [root for root in self.roots.children if root.tree_id is None]
         for root, tree_id in zip(new_roots, allocate_tree_ids(len(new_roots)) if new_roots else []):
             root.tree_id = tree_id
-        for root in self.roots.children:
-            if id(root) not in touched_roots:
-                continue
+        for root in touched:
             for node, lft, rght, level in lay_out(root, lambda node: node.children):
                 node.layout = (root.tree_id, lft, rght, level)
 
-    def root_of(self, node):
-        while node.parent is not self.roots:
-            node = node.parent
-        return node
+    def renumber(self, root):
+        """Number the siblings in ``root``'s tree; return whether the tree has
+        a new, moved or renumbered comment below its root."""
+        changed = False
+        for parent in (root, *self.walk(root)):
+            for position, child in enumerate(parent.children):
+                if child.position != position:
+                    child.position = position
+                    changed = True
+                changed = changed or child.is_new or child.moved
+        return changed
 
     def structure_changed(self, node):
         row = node.row
         return (
-            node.parent.pk != row["parent_id"]
-            or node.position != row["position"]
-            or node.ancestry_unknown != row["ancestry_unknown"]
-            or (node.layout is not None and node.layout != (row["tree_id"], row["lft"], row["rght"], row["level"]))
+            node.parent.pk != row.parent_id
+            or node.position != row.position
+            or node.ancestry_unknown != row.ancestry_unknown
+            or (node.layout is not None and node.layout != (row.tree_id, row.lft, row.rght, row.level))
         )
 
-    def resolve_people(self):
+    def authors(self):
+        """``((name, instance), is_bot)`` of every comment this import writes."""
+        for node in self.walk():
+            if node.is_new:
+                if not node.is_placeholder:
+                    yield node.key[:2], node.parsed.is_bot
+            elif "author_key" in node.changes:
+                name, instance, is_bot = node.changes["author_key"]
+                yield (name, instance), is_bot
+
+    def resolve_people(self, authors):
         """Map (name, instance) to people, creating imported authors as needed.
 
         New people are inserted in sorted order, so two imports adding the same
         authors wait for each other instead of deadlocking."""
         wanted = {}
-        for node in self.walk():
-            author_key = node.changes.get("author_key")
-            if author_key:
-                name, instance, is_bot = author_key
-                wanted[(name, instance)] = wanted.get((name, instance), False) or is_bot
+        for author, is_bot in authors:
+            wanted[author] = wanted.get(author, False) or is_bot
         people = {}
         names = {name for name, _ in wanted}
         for chunk in _chunks(sorted(names), 500):
@@ -679,31 +739,115 @@ class _Merge:
 
 
 class _CommentInserter:
-    """An INSERT of whole comment rows, with the column order, the defaults
-    and the database's datetime adaptation worked out once."""
+    """Writes new comments with ``executemany``, each row a tuple in column
+    order built straight from its parsed comment. Django's ``bulk_create``
+    spent most of a large import preparing every field of every model
+    instance, and a dict of values per row cost a third of what was left."""
 
-    def __init__(self, connection):
-        fields = Comment._meta.concrete_fields
-        self.connection = connection
-        self.columns = [(field.attname, field.get_default()) for field in fields]
-        self.datetimes = [index for index, field in enumerate(fields) if isinstance(field, DateTimeField)]
+    FILLED = (
+        "thread_id",
+        "id",
+        "parent_id",
+        "position",
+        "ancestry_unknown",
+        *TREE_FIELDS,
+        "is_placeholder",
+        "origin",
+        "author_id",
+        "badges",
+        "is_distinguished",
+        "is_cake_day",
+        "status",
+        "language",
+        "body",
+        "body_html",
+        "body_key",
+        "imported_upvotes",
+        "imported_downvotes",
+        "counts_approximate",
+        "created_at",
+        "edited_at",
+        "age_text",
+        "captured_at",
+    )
+
+    def __init__(self, merge, people):
+        self.connection = connections[Comment.objects.db]
+        self.thread_id = merge.thread.pk
+        self.people = people
+        fields = {field.attname: field for field in Comment._meta.concrete_fields}
+        defaulted = [field for name, field in fields.items() if name not in self.FILLED]
+        self.defaults = tuple(field.get_default() for field in defaulted)
+        self.placeholder = (
+            True,
+            Comment.Origin.IMPORTED,
+            *(fields[name].get_default() for name in self.FILLED[self.FILLED.index("author_id") :]),
+        )
         # Imported times repeat (every "5 months ago" is the same instant), so
-        # each distinct one is adapted for the database once.
-        self.adapt = functools.lru_cache(maxsize=4096)(connection.ops.adapt_datetimefield_value)
-        quote = connection.ops.quote_name
-        names = ", ".join(quote(field.column) for field in fields)
-        self.sql = f"INSERT INTO {quote(Comment._meta.db_table)} ({names}) VALUES ({', '.join(['%s'] * len(fields))})"
+        # each distinct one is worked out and adapted for the database once.
+        self.adapt = functools.lru_cache(maxsize=4096)(self.connection.ops.adapt_datetimefield_value)
+        self.time_of_age = functools.lru_cache(maxsize=4096)(lambda age: self.adapt(merge.estimated_time(age)))
+        self.captured_at = self.adapt(merge.captured_at)
+        quote = self.connection.ops.quote_name
+        names = ", ".join(quote(fields[name].column) for name in self.FILLED) + "".join(
+            f", {quote(field.column)}" for field in defaulted
+        )
+        params = ", ".join(["%s"] * len(fields))
+        self.sql = f"INSERT INTO {quote(Comment._meta.db_table)} ({names}) VALUES ({params})"
+
+    def row(self, structure, parsed, key):
+        """The row of a new comment: ``structure`` is its id, its parent's id,
+        its position, ``ancestry_unknown`` and its tree fields; ``key`` is
+        ``_Merge.parsed_key(parsed)``."""
+        content = self.placeholder if parsed.is_placeholder else self.content(parsed, key)
+        return (self.thread_id, *structure, *content, *self.defaults)
 
     def insert(self, rows):
-        columns, datetimes, adapt = self.columns, self.datetimes, self.adapt
-        prepared = []
-        for values in rows:
-            row = [values.get(name, default) for name, default in columns]
-            for index in datetimes:
-                row[index] = adapt(row[index])
-            prepared.append(row)
-        with self.connection.cursor() as cursor:
-            cursor.executemany(self.sql, prepared)
+        """Insert rows made by ``row``; return how many."""
+        if rows:
+            with self.connection.cursor() as cursor:
+                cursor.executemany(self.sql, rows)
+        return len(rows)
+
+    def content(self, parsed, key):
+        name, instance, body_key = key
+        age_time = self.time_of_age(parsed.age)
+        return (
+            False,
+            Comment.Origin.IMPORTED,
+            self.people[name, instance],
+            _badge_text(parsed.badges),
+            parsed.is_distinguished,
+            parsed.is_cake_day,
+            parsed.status,
+            parsed.language,
+            parsed.body,
+            render_dump_text(parsed.body),
+            body_key,
+            parsed.upvotes,
+            parsed.downvotes,
+            parsed.counts_approximate,
+            age_time,
+            age_time if parsed.edited else None,
+            parsed.age,
+            self.captured_at,
+        )
+
+
+def _children(parsed):
+    return parsed.children
+
+
+def _numbered(roots, ids):
+    """``(id, parent id, position, comment)`` for a parsed forest in
+    pre-order, the order ``ids`` are given out in."""
+    ids = iter(ids)
+    stack = [(root, None, position) for position, root in reversed(list(enumerate(roots)))]
+    while stack:
+        parsed, parent_pk, position = stack.pop()
+        pk = next(ids)
+        yield pk, parent_pk, position, parsed
+        stack.extend((child, pk, index) for index, child in reversed(list(enumerate(parsed.children))))
 
 
 def allocate_comment_ids(count):

@@ -53,9 +53,12 @@ class DumpError(ValueError):
         return f"{self.source}:{self.line}: {self.message}"
 
 
-@dataclass
+@dataclass(slots=True)
 class DumpComment:
-    """One comment of a dump, or a placeholder for a parent the dump skipped."""
+    """One comment of a dump, or a placeholder for a parent the dump skipped.
+
+    Slotted: a large dump holds a hundred thousand of them, and slots make
+    each smaller, quicker to read and quicker to free."""
 
     depth: int
     line: int = 0
