@@ -1,8 +1,14 @@
 """Time a large import, its unchanged re-import, and a raw executemany of the
 same rows; report the process's peak memory.
 
+Each round times an import, a raw insert of its rows and an unchanged
+re-import, one right after the other, and the ratio is the median of the
+rounds': on a shared machine the speed drifts by a quarter from one minute
+to the next, and a round sees the same drift on all three.
+
 Run by ``benchmarks/run.py`` in a process of its own, so the peak resident
-size is the import's and not the page benchmark's. Prints one JSON object.
+size is the first import's and not the page benchmark's. Prints one JSON
+object.
 """
 
 import argparse
@@ -25,7 +31,7 @@ from django.db import connection, transaction  # noqa: E402
 
 from threads.dump.synthetic import write_dump  # noqa: E402
 from threads.importer import import_dump_file  # noqa: E402
-from threads.models import Comment  # noqa: E402
+from threads.models import Capture, Comment, Person, Thread  # noqa: E402
 
 CAPTURED_AT = datetime(2024, 11, 19, 12, 0, tzinfo=timezone.utc)
 
@@ -56,35 +62,59 @@ def raw_insert_seconds(thread_id):
     return elapsed, len(rows)
 
 
+def forget_import(thread_id):
+    """Remove an imported thread and the people it brought, so that the next
+    import starts from the same state as the first."""
+    with transaction.atomic():
+        Comment.objects.filter(thread_id=thread_id)._raw_delete(connection.alias)
+        Capture.objects.filter(thread_id=thread_id).delete()
+        Thread.objects.filter(pk=thread_id).delete()
+        Person.objects.filter(user__isnull=True, comments__isnull=True, threads__isnull=True).delete()
+
+
+def timed_import(path):
+    started = time.perf_counter()
+    report = import_dump_file(path, captured_at=CAPTURED_AT)
+    return report, time.perf_counter() - started
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--comments", type=int, default=100_000)
+    parser.add_argument("--rounds", type=int, default=5)
     args = parser.parse_args()
     path = Path(tempfile.gettempdir()) / f"forum-bench-{args.comments}.txt"
     write_dump(path, args.comments, seed=7, gap_rate=0.01)
     baseline_mb = peak_rss_mb()
-    started = time.perf_counter()
-    report = import_dump_file(path, captured_at=CAPTURED_AT)
-    first = time.perf_counter() - started
-    peak_mb = peak_rss_mb()
-    started = time.perf_counter()
-    again = import_dump_file(path, captured_at=CAPTURED_AT)
-    second = time.perf_counter() - started
-    assert again.added == 0 and again.updated == 0, again.summary()
-    raw = [raw_insert_seconds(report.thread_id) for _ in range(3)]
-    raw_seconds, raw_rows = statistics.median(seconds for seconds, _ in raw), raw[0][1]
+    imports, raws, reimports = [], [], []
+    for round_number in range(args.rounds):
+        report, seconds = timed_import(path)
+        if not round_number:
+            peak_mb = peak_rss_mb()
+        imports.append(seconds)
+        raw_seconds, raw_rows = raw_insert_seconds(report.thread_id)
+        raws.append(raw_seconds)
+        again, seconds = timed_import(path)
+        assert again.added == 0 and again.updated == 0, again.summary()
+        reimports.append(seconds)
+        forget_import(report.thread_id)
     path.unlink()
+    import_seconds, raw_seconds = statistics.median(imports), statistics.median(raws)
+    reimport_seconds = statistics.median(reimports)
     json.dump(
         {
             "comments": args.comments,
             "rows": raw_rows,
-            "file_mb": round(path.stat().st_size / 1e6, 1) if path.exists() else None,
-            "import_s": round(first, 2),
-            "import_rate": round(raw_rows / first),
-            "reimport_s": round(second, 2),
-            "reimport_rate": round(raw_rows / second),
+            "rounds": args.rounds,
+            "import_s": round(import_seconds, 2),
+            "import_rate": round(raw_rows / import_seconds),
+            "reimport_s": round(reimport_seconds, 2),
+            "reimport_rate": round(raw_rows / reimport_seconds),
             "raw_s": round(raw_seconds, 2),
             "raw_rate": round(raw_rows / raw_seconds),
+            "ratios": [round(raw / imported, 3) for imported, raw in zip(imports, raws)],
+            "reimport_vs_import": [round(again / imported, 3) for imported, again in zip(imports, reimports)],
+            "ratio": round(statistics.median(raw / imported for imported, raw in zip(imports, raws)), 3),
             "peak_rss_mb": round(peak_mb),
             "baseline_rss_mb": round(baseline_mb),
             "database": connection.vendor,
