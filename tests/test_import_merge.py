@@ -1,12 +1,15 @@
 """Importing dumps: creating threads, merging captures, and staying idempotent."""
 
 from datetime import timedelta
+from io import StringIO
 
 import pytest
+from django.core.management import call_command
 
 from tests.conftest import CAPTURED_AT, SEED_CONTEXT, SEED_FULL
 from threads.dump.parser import DumpComment, parse_dump
 from threads.dump.synthetic import generate_dump
+from threads.dump.synthetic import write_dump as write_synthetic_dump
 from threads.dump.writer import write_dump
 from threads.exporter import export_thread
 from threads.importer import COMPARED_FIELDS, EXISTING_FIELDS, _Merge, derive_title, import_dump, import_dump_file
@@ -251,3 +254,16 @@ def test_every_stored_content_field_decides_whether_a_comment_changed(seed_text)
     merge = _Merge(Thread(), parse_dump(seed_text), CAPTURED_AT, "", None, None)
     written = set(merge.content(merge.dump.comments[0]))
     assert set(COMPARED_FIELDS) == written & set(EXISTING_FIELDS)
+
+
+def test_command_shows_progress_of_a_large_import_and_of_its_re_import(tmp_path):
+    path = tmp_path / "large.txt"
+    write_synthetic_dump(path, 6000, seed=3)
+    first, again = StringIO(), StringIO()
+    call_command("import_dump", str(path), captured_at=CAPTURED_AT, stdout=StringIO(), stderr=first)
+    call_command("import_dump", str(path), captured_at=CAPTURED_AT, stdout=StringIO(), stderr=again)
+    total = Comment.objects.count()
+    written = [line for line in first.getvalue().splitlines() if ": written " in line]
+    assert len(written) >= 2
+    assert written[-1].endswith(f"written {total:,}/{total:,} comments")
+    assert f"merged {total - Comment.objects.filter(is_placeholder=True).count():,}/" in again.getvalue()
