@@ -397,8 +397,6 @@ class _Merge:
             self.progress("merged", done, total)
 
     def merge_siblings(self, parent, parsed_children):
-        if not self.existing:
-            return self.add_all(parent, parsed_children)
         matches = [self.exact_match(parent, parsed) for parsed in parsed_children]
         for index, parsed in enumerate(parsed_children):
             if matches[index] is not None:
@@ -423,21 +421,6 @@ class _Merge:
                 previous = node
             placed.append(node)
         return placed
-
-    def add_all(self, parent, parsed_children):
-        """Add a sibling group to a thread with no stored comments yet: there
-        is nothing to match, so the matching is skipped."""
-        added = []
-        for parsed in parsed_children:
-            node = _Node(parsed=parsed)
-            self.fill(node, parsed)
-            node.parent = parent
-            added.append(node)
-        placeholders = sum(parsed.is_placeholder for parsed in parsed_children)
-        self.report.placeholders += placeholders
-        self.report.added += len(parsed_children) - placeholders
-        parent.children.extend(added)
-        return added
 
     def first_unclaimed(self, nodes, accept=lambda node: True):
         for node in nodes:
@@ -675,7 +658,7 @@ class _Merge:
         for root, tree_id in zip(new_roots, allocate_tree_ids(len(new_roots)) if new_roots else []):
             root.tree_id = tree_id
         for root in touched:
-            for node, lft, rght, level in lay_out(root, lambda node: node.children):
+            for node, lft, rght, level in lay_out(root, _children):
                 node.layout = (root.tree_id, lft, rght, level)
 
     def renumber(self, root):
@@ -810,6 +793,9 @@ class _CommentInserter:
         return len(rows)
 
     def content(self, parsed, key):
+        """The values ``_Merge.content`` gives an update, as insert columns;
+        a re-import compares the two, so tests of unchanged re-imports catch
+        any drift between them."""
         name, instance, body_key = key
         age_time = self.time_of_age(parsed.age)
         return (
@@ -834,8 +820,8 @@ class _CommentInserter:
         )
 
 
-def _children(parsed):
-    return parsed.children
+def _children(node):
+    return node.children
 
 
 def _numbered(roots, ids):
