@@ -14,8 +14,10 @@ not what is measured), starts ``gunicorn forum.wsgi`` with 2 workers bound to
 2. votes against a trivial view: ``--compare-seconds`` of only ``GET /healthz/``,
    then as long of only votes, at the same concurrency.
 
-It prints requests per second and p50/p95/p99 latency per request kind and
-counts every error (status >= 400 or a failed connection). Traffic goes to
+It prints requests per second and p50/p95/p99 latency per request kind,
+counts every error (status >= 400 or a failed connection), and says where
+the machine's CPU went per request: gunicorn, PostgreSQL, Redis and this
+load generator, read from ``/proc`` before and after each phase. Traffic goes to
 loopback only; every loop is bounded in time.
 """
 
@@ -86,6 +88,47 @@ def prepare(database_url, members):
     return url, sessions, threads, comments
 
 
+ROLES = ("gunicorn", "postgres", "redis", "load generator")
+
+
+def cpu_seconds_by_role(server_pid):
+    """CPU time used so far by each process of the setup, keyed by (role, pid)."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    used = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as stat:
+                line = stat.read()
+        except OSError:
+            continue
+        name = line[line.index("(") + 1 : line.rindex(")")]
+        fields = line[line.rindex(")") + 2 :].split()
+        pid, parent = int(entry), int(fields[1])
+        if pid == os.getpid():
+            role = "load generator"
+        elif server_pid in (pid, parent):
+            role = "gunicorn"
+        elif name.startswith("postgres"):
+            role = "postgres"
+        elif name.startswith("redis-server"):
+            role = "redis"
+        else:
+            continue
+        used[role, pid] = (int(fields[11]) + int(fields[12])) / ticks
+    return used
+
+
+def cpu_per_request(before, after, requests):
+    """Milliseconds of CPU per request for each role between two readings;
+    a process that started in between counts from zero."""
+    spent = dict.fromkeys(ROLES, 0.0)
+    for (role, pid), seconds in after.items():
+        spent[role] += seconds - before.get((role, pid), 0.0)
+    return {role: seconds * 1000 / max(requests, 1) for role, seconds in spent.items()}
+
+
 class Recorder:
     def __init__(self):
         self.lock = threading.Lock()
@@ -119,8 +162,9 @@ def client_loop(port, deadline, recorder, choose_request, seed):
     connection.close()
 
 
-def run_phase(port, seconds, clients, choose_request):
+def run_phase(port, seconds, clients, choose_request, server_pid):
     recorder = Recorder()
+    cpu_before = cpu_seconds_by_role(server_pid)
     deadline = time.monotonic() + seconds
     workers = [
         threading.Thread(target=client_loop, args=(port, deadline, recorder, choose_request, n)) for n in range(clients)
@@ -130,7 +174,10 @@ def run_phase(port, seconds, clients, choose_request):
         worker.start()
     for worker in workers:
         worker.join()
-    return recorder, time.monotonic() - started
+    elapsed = time.monotonic() - started
+    served = sum(len(values) for values in recorder.latencies.values())
+    recorder.cpu = cpu_per_request(cpu_before, cpu_seconds_by_role(server_pid), served)
+    return recorder, elapsed
 
 
 def member_headers(session):
@@ -186,6 +233,8 @@ def summarise(title, recorder, elapsed):
     for kind, values in recorder.errors.items():
         for sample in values[:5]:
             print(f"  error ({kind}): {sample}")
+    shares = ", ".join(f"{role} {ms:.2f}" for role, ms in recorder.cpu.items())
+    print(f"CPU ms per request: {shares}; total {sum(recorder.cpu.values()):.2f}")
     return total / elapsed, errors
 
 
@@ -229,13 +278,13 @@ def main():
         print(f"gunicorn, {args.workers} workers x {args.threads} threads, 127.0.0.1:{args.port}; "
               f"{args.clients} concurrent clients; "
               f"{args.members} members; PostgreSQL; cache: {'Redis' if os.environ.get('REDIS_URL') else 'local memory'}")
-        mixed = run_phase(args.port, args.seconds, args.clients, request_chooser(sessions, threads, comments, MIX))
+        mixed = run_phase(args.port, args.seconds, args.clients, request_chooser(sessions, threads, comments, MIX), server.pid)
         _, mixed_errors = summarise("Mixed load: page views, votes and replies", *mixed)
         trivial = run_phase(args.port, args.compare_seconds, args.clients,
-                            request_chooser(sessions, threads, comments, (("trivial", 1),)))
+                            request_chooser(sessions, threads, comments, (("trivial", 1),)), server.pid)
         trivial_rps, trivial_errors = summarise("Trivial view only (GET /healthz/)", *trivial)
         votes = run_phase(args.port, args.compare_seconds, args.clients,
-                          request_chooser(sessions, threads, comments, (("vote", 1),)))
+                          request_chooser(sessions, threads, comments, (("vote", 1),)), server.pid)
         vote_rps, vote_errors = summarise("Votes only (POST /comments/<id>/vote/)", *votes)
         print(f"\nVote throughput / trivial view throughput: {vote_rps / trivial_rps:.2f} (target >= 0.5)")
         print(f"Errors in all phases: {mixed_errors + trivial_errors + vote_errors}")
