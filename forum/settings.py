@@ -108,11 +108,17 @@ def sqlite_options():
     }
 
 
+# Connections persist for a minute. Django's health check (a "SELECT 1"
+# before each request's first query) is off by default, as in Django: it
+# added a round trip to every request, a fifth of a vote's database work,
+# to spare the one request per worker thread that fails after PostgreSQL
+# restarts (Django then drops that connection and the next request
+# reconnects). DJANGO_CONN_HEALTH_CHECKS=1 turns it on.
 DATABASES = {
     "default": dj_database_url.parse(
         os.environ.get("DATABASE_URL", f"sqlite:///{BASE_DIR / 'db.sqlite3'}"),
         conn_max_age=int(os.environ.get("DJANGO_CONN_MAX_AGE", "60")),
-        conn_health_checks=True,
+        conn_health_checks=env_flag("DJANGO_CONN_HEALTH_CHECKS"),
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
@@ -139,6 +145,10 @@ else:
 # Sessions are read on every member's request; the cache answers most of
 # those reads and the database keeps them across restarts.
 SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+
+# Django's model backend, with the session's user read from the cache
+# (threads/auth.py): a member's request then needs no user query.
+AUTHENTICATION_BACKENDS = ["threads.auth.CachedModelBackend"]
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
