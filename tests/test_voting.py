@@ -105,6 +105,23 @@ class VoteEndpointTests(TestCase):
         response = self.client.post(f"/threads/{self.thread.pk}/vote/", {"value": "1"}, **JSON)
         self.assertEqual(response.json(), {"upvotes": 4, "downvotes": 0, "score": 4, "vote": 1})
 
+    def test_answer_is_json_only_when_accept_prefers_it(self):
+        url = f"/comments/{self.comment.pk}/vote/"
+        for accept, json in (
+            ("application/json", True),
+            ("application/json, text/plain, */*", True),
+            ("text/html;q=0.9, application/json", True),
+            ("text/html, application/json;q=0.5", False),
+            ("text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8", False),
+            ("*/*", False),
+            (None, False),
+        ):
+            with self.subTest(accept=accept):
+                headers = {"HTTP_ACCEPT": accept} if accept is not None else {}
+                response = self.client.post(url, {"value": "1"}, **headers)
+                self.assertEqual(response.status_code, 200 if json else 302)
+                self.assertEqual(response["Content-Type"] == "application/json", json)
+
     def test_form_vote_redirects_back_to_the_comment(self):
         referer = f"http://testserver{self.thread.get_absolute_url()}?sort=top"
         response = self.client.post(f"/comments/{self.comment.pk}/vote/", {"value": "1"}, HTTP_REFERER=referer)

@@ -17,7 +17,16 @@ from threads.pages import PAGE_DEPTH
 
 def wants_json(request):
     """True for the page's scripts, which ask for JSON; browsers' own
-    navigations prefer HTML even though they accept ``*/*``."""
+    navigations prefer HTML even though they accept ``*/*``.
+
+    The two common answers skip Django's Accept parsing, which cost a vote
+    a tenth of its time: our scripts send exactly ``application/json``, and
+    a header that never names it cannot prefer it."""
+    accept = request.META.get("HTTP_ACCEPT", "")
+    if accept == "application/json":
+        return True
+    if "application/json" not in accept:
+        return False
     return request.get_preferred_type(["text/html", "application/json"]) == "application/json"
 
 
