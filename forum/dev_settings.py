@@ -9,3 +9,7 @@ import os
 os.environ.setdefault("DJANGO_DEBUG", "1")
 
 from forum.settings import *  # noqa: E402,F403
+
+# Development and tests run in one process, so its local-memory cache may
+# hold users (threads/auth.py) as Redis does in production.
+AUTH_USER_CACHE = True

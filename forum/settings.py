@@ -147,8 +147,10 @@ else:
 SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 
 # Django's model backend, with the session's user read from the cache
-# (threads/auth.py): a member's request then needs no user query.
+# (threads/auth.py): a member's request then needs no user query. Only a
+# cache all workers share may hold users, so only with Redis.
 AUTHENTICATION_BACKENDS = ["threads.auth.CachedModelBackend"]
+AUTH_USER_CACHE = bool(REDIS_URL)
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

@@ -4,7 +4,7 @@ reaches the next request as if it came from the database."""
 from django.contrib.auth import get_user_model
 from django.core.cache import cache
 from django.db import connection, transaction
-from django.test import Client, TestCase
+from django.test import Client, TestCase, override_settings
 from django.test.utils import CaptureQueriesContext
 
 from tests.factories import PASSWORD, make_user
@@ -92,3 +92,10 @@ class CachedUserTests(TestCase):
             cache.set(user_cache_key(user.pk), stale)
         self.assertIsNone(cache.get(user_cache_key(user.pk)))
         self.assertFalse(is_logged_in(client))
+
+    @override_settings(AUTH_USER_CACHE=False)
+    def test_without_a_shared_cache_every_request_reads_the_user_row(self):
+        client = logged_in_client("erin")
+        self.assertEqual(len(user_queries(client)), 1)
+        self.assertEqual(len(user_queries(client)), 1)
+        self.assertIsNone(cache.get(user_cache_key(self.member.pk)))

@@ -11,10 +11,16 @@ compares the session's hash with the freshly loaded user's.
 
 Writes that bypass ``save()`` (``QuerySet.update``, raw SQL) send no signal;
 ``USER_CACHE_SECONDS`` bounds how long such a change can go unseen.
+
+The cache must be one that every process shares: a worker's local memory
+would keep a user that another worker changed. Settings turn it on
+(``AUTH_USER_CACHE``) with Redis, and for the single process of
+development and tests.
 """
 
 from functools import partial
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.backends import ModelBackend
 from django.core.cache import cache
@@ -32,6 +38,8 @@ class CachedModelBackend(ModelBackend):
     """Django's ``ModelBackend``, with ``get_user`` answered from the cache."""
 
     def get_user(self, user_id):
+        if not settings.AUTH_USER_CACHE:
+            return super().get_user(user_id)
         key = user_cache_key(user_id)
         user = cache.get(key)
         if user is None:
