@@ -46,7 +46,7 @@ def raw_insert_seconds(thread_id):
     importer, which must also commit what it stores (on SQLite the commit
     writes the transaction's last pages and checkpoints the WAL, a seventh
     of the insert). Returns the seconds with and without the commit, and
-    the row count; the table ends as it was."""
+    the row count; once it returns, the table holds the same rows again."""
     fields = Comment._meta.concrete_fields
     rows = list(Comment.objects.filter(thread_id=thread_id).values_list(*[field.attname for field in fields]))
     adapt = connection.ops.adapt_datetimefield_value

@@ -122,7 +122,9 @@ def cpu_seconds_by_role(server_pid):
 
 def cpu_per_request(before, after, requests):
     """Milliseconds of CPU per request for each role between two readings;
-    a process that started in between counts from zero."""
+    a process that started in between counts from zero, one that ended is
+    missed (gunicorn and PostgreSQL keep theirs for the whole run). Every
+    PostgreSQL process counts, autovacuum included: run on a quiet server."""
     spent = dict.fromkeys(ROLES, 0.0)
     for (role, pid), seconds in after.items():
         spent[role] += seconds - before.get((role, pid), 0.0)

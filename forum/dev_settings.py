@@ -10,6 +10,8 @@ os.environ.setdefault("DJANGO_DEBUG", "1")
 
 from forum.settings import *  # noqa: E402,F403
 
-# Development and tests run in one process, so its local-memory cache may
-# hold users (threads/auth.py) as Redis does in production.
+# Tests and runserver serve from one process, so its local-memory cache may
+# hold users (threads/auth.py) as Redis does in production. A shell beside
+# runserver has a cache of its own: its changes to users show there within
+# USER_CACHE_SECONDS.
 AUTH_USER_CACHE = True

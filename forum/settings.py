@@ -148,8 +148,10 @@ SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 
 # Django's model backend, with the session's user read from the cache
 # (threads/auth.py): a member's request then needs no user query. Only a
-# cache all workers share may hold users, so only with Redis.
-AUTHENTICATION_BACKENDS = ["threads.auth.CachedModelBackend"]
+# cache all workers share may hold users, so only with Redis. Django's own
+# backend stays listed for sessions signed in before this one existed; it
+# never sees a login (CachedModelBackend refuses bad ones outright).
+AUTHENTICATION_BACKENDS = ["threads.auth.CachedModelBackend", "django.contrib.auth.backends.ModelBackend"]
 AUTH_USER_CACHE = bool(REDIS_URL)
 
 AUTH_PASSWORD_VALIDATORS = [

@@ -1,7 +1,10 @@
 """The session's user comes from the cache, and every change to the account
 reaches the next request as if it came from the database."""
 
+from unittest import mock
+
 from django.contrib.auth import get_user_model
+from django.contrib.auth.backends import ModelBackend
 from django.core.cache import cache
 from django.db import connection, transaction
 from django.test import Client, TestCase, override_settings
@@ -80,18 +83,54 @@ class CachedUserTests(TestCase):
         self.member.save()
         self.assertEqual(client.get("/admin/").status_code, 200)
 
-    def test_a_stale_copy_cached_before_the_commit_is_dropped_after_it(self):
+    def ban_with_new_password(self):
+        user = get_user_model().objects.get(pk=self.member.pk)
+        user.set_password(NEW_PASSWORD)
+        user.is_active = False
+        user.save()
+
+    def test_a_copy_read_before_a_ban_is_never_served(self):
         client = logged_in_client("erin")
-        stale = get_user_model().objects.get(username="erin")
-        with self.captureOnCommitCallbacks(execute=True), transaction.atomic():
-            user = get_user_model().objects.get(username="erin")
-            user.set_password(NEW_PASSWORD)
-            user.save()
-            # A request that read the row before this transaction commits
-            # caches the old password hash.
-            cache.set(user_cache_key(user.pk), stale)
-        self.assertIsNone(cache.get(user_cache_key(user.pk)))
+        read_row = ModelBackend.get_user
+
+        def read_then_lose_the_race(backend, user_id):
+            stale = read_row(backend, user_id)
+            self.ban_with_new_password()  # another request, before this one stores what it read
+            return stale
+
+        cache.clear()
+        with self.captureOnCommitCallbacks(execute=True):
+            with mock.patch.object(ModelBackend, "get_user", read_then_lose_the_race):
+                client.get("/")
+        self.assertTrue(cache.get(user_cache_key(self.member.pk))[1].is_active)  # stored...
+        self.assertFalse(is_logged_in(client))  # ...but never served
+
+    def test_a_copy_read_while_a_ban_commits_is_never_served(self):
+        client = logged_in_client("erin")
+        cache.clear()
+        stale = get_user_model().objects.get(pk=self.member.pk)
+        with self.captureOnCommitCallbacks() as commit:
+            self.ban_with_new_password()
+
+        def read_old_row_while_the_ban_commits(backend, user_id):
+            # Another connection would still see the old row before the commit.
+            for callback in commit:
+                callback()
+            return stale
+
+        with mock.patch.object(ModelBackend, "get_user", read_old_row_while_the_ban_commits):
+            client.get("/")
         self.assertFalse(is_logged_in(client))
+
+    def test_sessions_from_before_the_cached_backend_stay_signed_in(self):
+        self.client.force_login(self.member, backend="django.contrib.auth.backends.ModelBackend")
+        self.assertTrue(is_logged_in(self.client))
+
+    def test_a_refused_login_hashes_the_password_once(self):
+        with mock.patch.object(ModelBackend, "authenticate", autospec=True, return_value=None) as check:
+            response = self.client.post("/accounts/login/", {"username": "erin", "password": "wrong"})
+        self.assertEqual(response.status_code, 200)
+        self.assertEqual(check.call_count, 1)
 
     @override_settings(AUTH_USER_CACHE=False)
     def test_without_a_shared_cache_every_request_reads_the_user_row(self):

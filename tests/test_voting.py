@@ -1,6 +1,10 @@
+from unittest import skipUnless
 from urllib.parse import quote
 
-from django.test import Client, TestCase
+import pytest
+from django.db import connection, transaction
+from django.test import Client, TestCase, TransactionTestCase
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from tests.factories import make_comment, make_thread, make_user
@@ -110,6 +114,8 @@ class VoteEndpointTests(TestCase):
         for accept, json in (
             ("application/json", True),
             ("application/json, text/plain, */*", True),
+            ("Application/JSON", True),
+            ("application/*", True),
             ("text/html;q=0.9, application/json", True),
             ("text/html, application/json;q=0.5", False),
             ("text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8", False),
@@ -211,3 +217,39 @@ class VoteCsrfTests(TestCase):
         token = client.cookies["csrftoken"].value
         response = client.post(f"/comments/{comment.pk}/vote/", {"value": "1"}, HTTP_X_CSRFTOKEN=token, **JSON)
         self.assertEqual(response.json()["vote"], 1)
+
+
+def synchronous_commit():
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW synchronous_commit")
+        return cursor.fetchone()[0]
+
+
+@pytest.mark.postgres
+@skipUnless(connection.vendor == "postgresql", "votes commit asynchronously only on PostgreSQL")
+class AsynchronousVoteCommitTests(TransactionTestCase):
+    def setUp(self):
+        self.thread = make_thread()
+        self.comment = make_comment(self.thread)
+        self.member = make_user()
+
+    def test_a_vote_that_is_its_own_transaction_commits_asynchronously(self):
+        for model, pk in ((Comment, self.comment.pk), (Thread, self.thread.pk)):
+            with self.subTest(model=model.__name__), CaptureQueriesContext(connection) as queries:
+                result = cast_vote(self.member, model, pk, 1)
+                self.assertEqual((result.upvotes, result.downvotes), (1, 0))
+                self.assertTrue(queries[-1]["sql"].rstrip().endswith("true)"), queries[-1]["sql"])
+                self.assertEqual(synchronous_commit(), "on")
+
+    def test_a_vote_inside_a_callers_transaction_leaves_its_commit_synchronous(self):
+        with transaction.atomic():
+            cast_vote(self.member, Comment, self.comment.pk, 1)
+            self.assertEqual(synchronous_commit(), "on")
+        transaction.set_autocommit(False)
+        try:
+            cast_vote(self.member, Comment, self.comment.pk, -1)
+            self.assertEqual(synchronous_commit(), "on")
+            transaction.commit()
+        finally:
+            transaction.set_autocommit(True)
+        self.assertEqual(Vote.objects.get().value, -1)

@@ -3,27 +3,36 @@
 Django loads the session's user row on each request that looks at
 ``request.user``: a database round trip that cost a vote more than the vote
 itself. ``CachedModelBackend`` keeps each user in the cache (Redis in
-production, shared by every worker) and drops the entry whenever the row is
-saved or deleted, so a password change, a ban (``is_active``) or a new staff
-flag takes effect on the next request, as with Django's own backend: a
-changed password still ends every other session at once, because Django
+production, shared by every worker), so that a request reads the user and
+its generation in one cache round trip.
+
+Every save or delete of a user gives it a new generation, at once and again
+when the change commits, and a cached copy is served only under the
+generation that was current before its row was read. A request that read
+the old row around the change (before the commit) therefore stores a copy
+nobody will be served, so a password change, a ban (``is_active``) or a new
+staff flag takes effect on the next request, as with Django's own backend:
+a changed password still ends every other session at once, because Django
 compares the session's hash with the freshly loaded user's.
 
 Writes that bypass ``save()`` (``QuerySet.update``, raw SQL) send no signal;
-``USER_CACHE_SECONDS`` bounds how long such a change can go unseen.
+``USER_CACHE_SECONDS`` bounds how long such a change can go unseen. So does
+a process with another cache (a shell or ``changepassword`` run without the
+site's ``REDIS_URL``).
 
 The cache must be one that every process shares: a worker's local memory
 would keep a user that another worker changed. Settings turn it on
-(``AUTH_USER_CACHE``) with Redis, and for the single process of
-development and tests.
+(``AUTH_USER_CACHE``) with Redis, and in the development settings.
 """
 
 from functools import partial
+from uuid import uuid4
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.backends import ModelBackend
 from django.core.cache import cache
+from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models.signals import post_delete, post_save
 
@@ -34,34 +43,56 @@ def user_cache_key(user_id):
     return f"auth-user:{user_id}"
 
 
+def generation_key(user_id):
+    return f"auth-user-generation:{user_id}"
+
+
+def new_generation(user_id):
+    cache.set(generation_key(user_id), uuid4().hex, timeout=None)
+
+
 class CachedModelBackend(ModelBackend):
     """Django's ``ModelBackend``, with ``get_user`` answered from the cache."""
+
+    def authenticate(self, request, username=None, password=None, **kwargs):
+        """Refused credentials stop here: sessions from before this backend
+        name Django's ``ModelBackend``, which stays listed so they stay
+        signed in, and must not hash a wrong password a second time."""
+        user = super().authenticate(request, username=username, password=password, **kwargs)
+        if user is None:
+            raise PermissionDenied
+        return user
 
     def get_user(self, user_id):
         if not settings.AUTH_USER_CACHE:
             return super().get_user(user_id)
-        key = user_cache_key(user_id)
-        user = cache.get(key)
-        if user is None:
+        key, generation_at = user_cache_key(user_id), generation_key(user_id)
+        found = cache.get_many([key, generation_at])
+        generation, cached = found.get(generation_at), found.get(key)
+        if generation is not None and cached is not None and cached[0] == generation:
+            user = cached[1]
+        else:
+            if generation is None:
+                cache.add(generation_at, uuid4().hex, timeout=None)
+                generation = cache.get(generation_at)
             user = super().get_user(user_id)
             if user is None:
                 return None
-            cache.set(key, user, USER_CACHE_SECONDS)
+            if generation is not None:
+                cache.set(key, (generation, user), USER_CACHE_SECONDS)
         return user if self.user_can_authenticate(user) else None
 
 
 def forget_user(sender, instance, **kwargs):
-    """Drop the cached copy now, and again once the change commits: a
-    request that read the old row just before the commit may have cached
-    it in between."""
-    key = user_cache_key(instance.pk)
-    cache.delete(key)
-    transaction.on_commit(partial(cache.delete, key))
+    """A new generation now, and another once the change commits: a request
+    that read the row before the commit may have cached it in between."""
+    new_generation(instance.pk)
+    transaction.on_commit(partial(new_generation, instance.pk))
 
 
 def connect_signals():
     """Called from ``ThreadsConfig.ready`` so that every process that can
-    change a user (web workers, ``changepassword``, the shell) drops the
+    change a user (web workers, ``changepassword``, the shell) retires the
     cached copy, not only those that happen to have loaded this backend."""
     user_model = get_user_model()
     post_save.connect(forget_user, sender=user_model, dispatch_uid="threads.auth.forget_saved_user")

@@ -233,7 +233,7 @@ def signup(request):
         return redirect("threads:home")
     form = SignupForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        login(request, form.save())
+        login(request, form.save(), backend="threads.auth.CachedModelBackend")
         return redirect(back_url(request, resolve_url("threads:home"), "", use_referer=False))
     return render(
         request, "registration/signup.html", {"form": form, "next": request.POST.get("next") or request.GET.get("next", "")}

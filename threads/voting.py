@@ -89,7 +89,7 @@ def cast_vote(user, model, pk, value):
         if connection.vendor == "postgresql":
             # Asynchronous commit only for a vote that is its own transaction,
             # never for writes of a caller's transaction around it.
-            commit_async = not connection.in_atomic_block
+            commit_async = connection.get_autocommit() and not connection.in_atomic_block
             cursor.execute(POSTGRESQL_FUNCTIONS[model], [user.pk, pk, value, now, commit_async])
         else:
             sql = STATEMENTS[model]
