@@ -27,6 +27,7 @@ BAD_DUMPS = {
     "separator missing": (with_meta("link", "fedilink", "arrow-up", "2", "1 day ago"), 8, "unexpected metadata token '1 day ago'"),
     "unparseable count": (with_meta("link", "fedilink", "arrow-up", "2x", "·", "1 day ago"), 7, "unparseable count '2x'"),
     "unparseable age": (with_meta("link", "fedilink", "arrow-up", "2", "·", "3 weeks ago"), 9, "unparseable age '3 weeks ago'"),
+    "count too large to store": (with_meta("link", "fedilink", "arrow-up", "999999999993", "·", "1 day ago"), 7, "count '999999999993' is more than 2,147,483,647"),
     "age too large for a date": (with_meta("link", "fedilink", "arrow-up", "2", "·", "5000 years ago"), 9, "'5000 years ago' is more than 1000 years"),
     "localised age": (with_meta("link", "fedilink", "arrow-up", "2", "·", "vor 5 Monaten"), 9, "unknown metadata token 'vor 5 Monaten'"),
     "legacy bare score": (with_meta("link", "fedilink", "12", "•", "1 day ago"), 6, "bare score"),

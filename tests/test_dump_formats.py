@@ -16,12 +16,15 @@ def test_counts_print_like_intl_compact_notation(value, printed):
     assert format_count(value) == printed
 
 
-@pytest.mark.parametrize(("text", "value", "approximate"), [("43", 43, False), ("1.2K", 1200, True), ("3M", 3_000_000, True)])
+@pytest.mark.parametrize(
+    ("text", "value", "approximate"),
+    [("43", 43, False), ("1.2K", 1200, True), ("3M", 3_000_000, True), ("2147483647", 2**31 - 1, False)],
+)
 def test_counts_parse_to_numbers(text, value, approximate):
     assert parse_count(text) == (value, approximate)
 
 
-@pytest.mark.parametrize("text", ["", "12a", "1.5", "K", "-3", "1,200"])
+@pytest.mark.parametrize("text", ["", "12a", "1.5", "K", "-3", "1,200", "2147483648", "2.2B", "1T"])
 def test_malformed_counts_are_refused(text):
     with pytest.raises(FormatError):
         parse_count(text)

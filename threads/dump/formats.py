@@ -28,6 +28,9 @@ UNIT_SECONDS = {"second": 1, "minute": MINUTE, "hour": HOUR, "day": DAY, "month"
 # The importer subtracts an age from the capture time; a larger one would
 # leave the years a datetime can hold.
 MAX_AGE_YEARS = 1000
+# Vote counts are stored in integer columns (PostgreSQL's hold 2**31 - 1);
+# no Lemmy post has come near it.
+MAX_COUNT = 2**31 - 1
 
 
 class FormatError(ValueError):
@@ -47,9 +50,12 @@ def parse_count(text):
     if not suffix:
         if fraction:
             raise FormatError(f"unparseable count {text!r} (a fraction without K, M or B)")
-        return int(whole), False
-    value = Decimal(f"{whole}.{fraction or 0}") * SUFFIX_VALUES[suffix]
-    return int(value), True
+        value, approximate = int(whole), False
+    else:
+        value, approximate = int(Decimal(f"{whole}.{fraction or 0}") * SUFFIX_VALUES[suffix]), True
+    if value > MAX_COUNT:
+        raise FormatError(f"count {text!r} is more than {MAX_COUNT:,}")
+    return value, approximate
 
 
 def format_count(value):
