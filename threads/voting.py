@@ -37,8 +37,9 @@ class VoteResult:
         return {"upvotes": self.upvotes, "downvotes": self.downvotes, "score": self.score, "vote": self.vote}
 
 
-def _statements():
-    """The SQL for each kind of target, built from the models' table names."""
+def _sqlite_statements():
+    """SQLite's SQL for each kind of target, built from the models' table names;
+    migration 0006 holds PostgreSQL's, the same statements in one function."""
     vote, comment, thread = Vote._meta.db_table, Comment._meta.db_table, Thread._meta.db_table
     upsert = (
         f"INSERT INTO {vote} (user_id, thread_id, comment_id, value, created_at) {{select}} "
@@ -66,7 +67,7 @@ def _statements():
     }
 
 
-STATEMENTS = _statements()
+SQLITE_STATEMENTS = _sqlite_statements()
 POSTGRESQL_FUNCTIONS = {
     Comment: "SELECT * FROM threads_cast_comment_vote(%s, %s, %s::smallint, %s, %s)",
     Thread: "SELECT * FROM threads_cast_thread_vote(%s, %s, %s::smallint, %s, %s)",
@@ -92,7 +93,7 @@ def cast_vote(user, model, pk, value):
             commit_async = connection.get_autocommit() and not connection.in_atomic_block
             cursor.execute(POSTGRESQL_FUNCTIONS[model], [user.pk, pk, value, now, commit_async])
         else:
-            sql = STATEMENTS[model]
+            sql = SQLITE_STATEMENTS[model]
             if value:
                 cursor.execute(sql["upsert"], [user.pk, value, now, pk])
             else:
