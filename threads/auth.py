@@ -51,6 +51,13 @@ def new_generation(user_id):
     cache.set(generation_key(user_id), uuid4().hex, timeout=None)
 
 
+def current_generation(user_id):
+    """The user's generation, starting one if the cache has none (a first
+    visit, or a cache that was emptied)."""
+    cache.add(generation_key(user_id), uuid4().hex, timeout=None)
+    return cache.get(generation_key(user_id))
+
+
 class CachedModelBackend(ModelBackend):
     """Django's ``ModelBackend``, with ``get_user`` answered from the cache."""
 
@@ -66,20 +73,18 @@ class CachedModelBackend(ModelBackend):
     def get_user(self, user_id):
         if not settings.AUTH_USER_CACHE:
             return super().get_user(user_id)
-        key, generation_at = user_cache_key(user_id), generation_key(user_id)
-        found = cache.get_many([key, generation_at])
-        generation, cached = found.get(generation_at), found.get(key)
+        user_key = user_cache_key(user_id)
+        found = cache.get_many([user_key, generation_key(user_id)])
+        generation, cached = found.get(generation_key(user_id)), found.get(user_key)
         if generation is not None and cached is not None and cached[0] == generation:
             user = cached[1]
         else:
-            if generation is None:
-                cache.add(generation_at, uuid4().hex, timeout=None)
-                generation = cache.get(generation_at)
+            generation = generation or current_generation(user_id)
             user = super().get_user(user_id)
             if user is None:
                 return None
             if generation is not None:
-                cache.set(key, (generation, user), USER_CACHE_SECONDS)
+                cache.set(user_key, (generation, user), USER_CACHE_SECONDS)
         return user if self.user_can_authenticate(user) else None
 
 
