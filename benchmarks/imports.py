@@ -19,7 +19,7 @@ import statistics
 import sys
 import tempfile
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import django
@@ -33,7 +33,7 @@ from threads.dump.synthetic import write_dump  # noqa: E402
 from threads.importer import import_dump_file  # noqa: E402
 from threads.models import Capture, Comment, Person, Thread  # noqa: E402
 
-CAPTURED_AT = datetime(2024, 11, 19, 12, 0, tzinfo=timezone.utc)
+CAPTURED_AT = datetime(2024, 11, 19, 12, 0, tzinfo=UTC)
 
 
 def peak_rss_mb():
@@ -118,7 +118,9 @@ def main():
             "raw_rate": round(raw_rows / raw_seconds),
             "raw_uncommitted_s": round(statistics.median(uncommitted), 2),
             "ratios": [round(raw / imported, 3) for imported, raw in zip(imports, raws)],
-            "ratio_to_uncommitted": round(statistics.median(raw / imported for imported, raw in zip(imports, uncommitted)), 3),
+            "ratio_to_uncommitted": round(
+                statistics.median(raw / imported for imported, raw in zip(imports, uncommitted)), 3
+            ),
             "reimport_vs_import": [round(again / imported, 3) for imported, again in zip(imports, reimports)],
             "ratio": round(statistics.median(raw / imported for imported, raw in zip(imports, raws)), 3),
             "peak_rss_mb": round(peak_mb),

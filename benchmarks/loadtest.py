@@ -48,8 +48,9 @@ def prepare(database_url, members):
 
     config = dj_database_url.parse(database_url)
     name = f"{config['NAME']}_load"
-    with psycopg.connect(host=config["HOST"], port=config["PORT"] or 5432, user=config["USER"],
-                         dbname="postgres", autocommit=True) as admin:
+    with psycopg.connect(
+        host=config["HOST"], port=config["PORT"] or 5432, user=config["USER"], dbname="postgres", autocommit=True
+    ) as admin:
         admin.execute(f'DROP DATABASE IF EXISTS "{name}"')
         admin.execute(f'CREATE DATABASE "{name}"')
     url = database_url.rsplit("/", 1)[0] + f"/{name}"
@@ -73,7 +74,9 @@ def prepare(database_url, members):
     captured = "2024-11-19T12:00:00+00:00"
     for path in sorted((ROOT / "fixtures" / "dumps").glob("*.txt")):
         import_dump_file(path, captured_at=django.utils.dateparse.parse_datetime(captured))
-    import_dump(generate_dump(1000, seed=5), source="load.txt", captured_at=django.utils.dateparse.parse_datetime(captured))
+    import_dump(
+        generate_dump(1000, seed=5), source="load.txt", captured_at=django.utils.dateparse.parse_datetime(captured)
+    )
     sessions = []
     for number in range(members):
         user = User.objects.create_user(f"loader{number}", password=None)
@@ -264,10 +267,24 @@ def main():
         os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/forum"), args.members
     )
     server = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "forum.wsgi", "--bind", f"127.0.0.1:{args.port}",
-         "--workers", str(args.workers), "--worker-class", "gthread", "--threads", str(args.threads),
-         "--log-level", "warning"],
-        cwd=ROOT, env={**os.environ, "DATABASE_URL": database_url},
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "forum.wsgi",
+            "--bind",
+            f"127.0.0.1:{args.port}",
+            "--workers",
+            str(args.workers),
+            "--worker-class",
+            "gthread",
+            "--threads",
+            str(args.threads),
+            "--log-level",
+            "warning",
+        ],
+        cwd=ROOT,
+        env={**os.environ, "DATABASE_URL": database_url},
     )
     try:
         deadline = time.monotonic() + 30
@@ -277,16 +294,30 @@ def main():
                 break
             except OSError:
                 time.sleep(0.2)
-        print(f"gunicorn, {args.workers} workers x {args.threads} threads, 127.0.0.1:{args.port}; "
-              f"{args.clients} concurrent clients; "
-              f"{args.members} members; PostgreSQL; cache: {'Redis' if os.environ.get('REDIS_URL') else 'local memory'}")
-        mixed = run_phase(args.port, args.seconds, args.clients, request_chooser(sessions, threads, comments, MIX), server.pid)
+        print(
+            f"gunicorn, {args.workers} workers x {args.threads} threads, 127.0.0.1:{args.port}; "
+            f"{args.clients} concurrent clients; "
+            f"{args.members} members; PostgreSQL; cache: {'Redis' if os.environ.get('REDIS_URL') else 'local memory'}"
+        )
+        mixed = run_phase(
+            args.port, args.seconds, args.clients, request_chooser(sessions, threads, comments, MIX), server.pid
+        )
         _, mixed_errors = summarise("Mixed load: page views, votes and replies", *mixed)
-        trivial = run_phase(args.port, args.compare_seconds, args.clients,
-                            request_chooser(sessions, threads, comments, (("trivial", 1),)), server.pid)
+        trivial = run_phase(
+            args.port,
+            args.compare_seconds,
+            args.clients,
+            request_chooser(sessions, threads, comments, (("trivial", 1),)),
+            server.pid,
+        )
         trivial_rps, trivial_errors = summarise("Trivial view only (GET /healthz/)", *trivial)
-        votes = run_phase(args.port, args.compare_seconds, args.clients,
-                          request_chooser(sessions, threads, comments, (("vote", 1),)), server.pid)
+        votes = run_phase(
+            args.port,
+            args.compare_seconds,
+            args.clients,
+            request_chooser(sessions, threads, comments, (("vote", 1),)),
+            server.pid,
+        )
         vote_rps, vote_errors = summarise("Votes only (POST /comments/<id>/vote/)", *votes)
         print(f"\nVote throughput / trivial view throughput: {vote_rps / trivial_rps:.2f} (target >= 0.5)")
         print(f"Errors in all phases: {mixed_errors + trivial_errors + vote_errors}")

@@ -13,7 +13,7 @@ import random
 import statistics
 import sys
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import django
 
@@ -28,7 +28,7 @@ from threads.dump.synthetic import generate_dump  # noqa: E402
 from threads.importer import import_dump  # noqa: E402
 from threads.models import Comment, Thread  # noqa: E402
 
-CAPTURED_AT = datetime(2024, 11, 19, 12, 0, tzinfo=timezone.utc)
+CAPTURED_AT = datetime(2024, 11, 19, 12, 0, tzinfo=UTC)
 
 
 class QueryCounter:
@@ -59,7 +59,9 @@ def timed_gets(client, urls, runs):
         with connection.execute_wrapper(counter):
             client.get(url)
         results[url] = {
-            "ms": round(statistics.median(times[url]) * 1000, 2), "queries": counter.count, "bytes": sizes[url]
+            "ms": round(statistics.median(times[url]) * 1000, 2),
+            "queries": counter.count,
+            "bytes": sizes[url],
         }
     return results
 
@@ -79,7 +81,9 @@ def measure_size(size, runs, member):
     thread = Thread.objects.get(pk=report.thread_id)
     url = thread.get_absolute_url()
     anonymous = Client()
-    text_bytes = sum(len(body.encode()) for body in Comment.objects.filter(thread=thread).values_list("body_html", flat=True))
+    text_bytes = sum(
+        len(body.encode()) for body in Comment.objects.filter(thread=thread).values_list("body_html", flat=True)
+    )
     whole, lower, naive = url + "?all=1", f"/bench/lower-bound/{thread.pk}/", f"/bench/recursetree/{thread.pk}/"
     pages = timed_gets(anonymous, [whole, lower], runs)
     row = {

@@ -16,7 +16,7 @@ from threads.models import Comment, Thread
 
 RECURSETREE = engines["django"].from_string(
     "{% load mptt_tags %}<!doctype html><html><head><title>{{ thread.title }}</title></head><body>"
-    "<h1>{{ thread.title }}</h1><div class=\"comments\">{% recursetree comments %}"
+    '<h1>{{ thread.title }}</h1><div class="comments">{% recursetree comments %}'
     '<div class="comment" id="c{{ node.id }}"><div class="meta"><a href="/u/{{ node.author.name }}">'
     "{{ node.author.name }}</a> {{ node.score }} points <time>{{ node.created_at|date:'Y-m-d H:i' }}</time>"
     '</div><div class="body">{{ node.body_html|safe }}</div><a class="reply" href="/comments/{{ node.id }}/reply/">'
@@ -32,12 +32,19 @@ def lower_bound(request, pk):
         Comment.objects.filter(thread=thread)
         .order_by("tree_id", "lft")
         .values_list(
-            "id", "level", "author__name", "body_html", "imported_upvotes", "local_upvotes",
-            "imported_downvotes", "local_downvotes", "created_at",
+            "id",
+            "level",
+            "author__name",
+            "body_html",
+            "imported_upvotes",
+            "local_upvotes",
+            "imported_downvotes",
+            "local_downvotes",
+            "created_at",
         )
     )
     title = escape(thread.title)
-    out = [f"<!doctype html><html><head><title>{title}</title></head><body><h1>{title}</h1><div class=\"comments\">"]
+    out = [f'<!doctype html><html><head><title>{title}</title></head><body><h1>{title}</h1><div class="comments">']
     append = out.append
     open_levels = []
     rows = list(rows)

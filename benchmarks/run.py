@@ -14,7 +14,7 @@ import platform
 import subprocess
 import sys
 import tempfile
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import dj_database_url
@@ -36,8 +36,12 @@ def scratch_database_url():
     config = dj_database_url.parse(url)
     name = f"{config['NAME']}_bench"
     admin = psycopg.connect(
-        host=config["HOST"] or "127.0.0.1", port=config["PORT"] or 5432, user=config["USER"],
-        password=config["PASSWORD"] or None, dbname="postgres", autocommit=True,
+        host=config["HOST"] or "127.0.0.1",
+        port=config["PORT"] or 5432,
+        user=config["USER"],
+        password=config["PASSWORD"] or None,
+        dbname="postgres",
+        autocommit=True,
     )
     with admin:
         admin.execute(f'DROP DATABASE IF EXISTS "{name}"')
@@ -91,7 +95,7 @@ def page_table(pages):
 
 def write_table(pages, imports, machine, database):
     by_size = {row["comments"]: row for row in pages}
-    lines = [f"Machine: {machine}. Database: {database}. {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC.", ""]
+    lines = [f"Machine: {machine}. Database: {database}. {datetime.now(UTC):%Y-%m-%d %H:%M} UTC.", ""]
     lines += [
         "Thread page (Django test client, anonymous; median of 5 after a warm-up, 15 for the default page;",
         "each page timed in turn with its lower bound, and the default pages of all sizes in turn):",
@@ -145,7 +149,7 @@ def main():
     table = write_table(pages, imports, machine, database)
     print(table)
     RESULTS.mkdir(exist_ok=True)
-    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S")
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
     (RESULTS / f"bench-{stamp}.json").write_text(json.dumps({"pages": pages, "imports": imports, "database": database}))
 
 

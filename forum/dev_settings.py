@@ -8,7 +8,7 @@ import os
 
 os.environ.setdefault("DJANGO_DEBUG", "1")
 
-from forum.settings import *  # noqa: E402,F403
+from forum.settings import *  # noqa: F403
 
 # Tests and runserver serve from one process, so its local-memory cache may
 # hold users (threads/auth.py) as Redis does in production. A shell beside

@@ -1,7 +1,7 @@
 """Shared fixtures: the seed dumps, and the tree-integrity check every
 writing test ends with."""
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -12,7 +12,7 @@ from threads.trees import TREE_FIELDS, find_tree_problems
 DUMPS = Path(__file__).resolve().parent.parent / "fixtures" / "dumps"
 SEED_FULL = DUMPS / "000_057a36c12905d7f9.txt"
 SEED_CONTEXT = DUMPS / "001_458d5b64a4503857.txt"
-CAPTURED_AT = datetime(2024, 11, 19, 12, 0, tzinfo=timezone.utc)
+CAPTURED_AT = datetime(2024, 11, 19, 12, 0, tzinfo=UTC)
 
 
 def tree_snapshot():

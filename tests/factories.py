@@ -1,7 +1,7 @@
 """Small factories for tests: users, threads, comments built through the tree lock."""
 
 import itertools
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from django.contrib.auth import get_user_model
@@ -14,7 +14,7 @@ from threads.trees import allocate_tree_ids, rebuild_thread_trees, tree_write
 
 PASSWORD = "a-long-test-password-42"
 SEED_DUMPS = sorted((Path(__file__).resolve().parent.parent / "fixtures" / "dumps").glob("*.txt"))
-SEED_CAPTURED_AT = datetime(2024, 11, 19, 12, tzinfo=timezone.utc)
+SEED_CAPTURED_AT = datetime(2024, 11, 19, 12, tzinfo=UTC)
 _fingerprints = itertools.count(1)
 
 
@@ -85,10 +85,19 @@ def make_big_thread(size, top_level=20):
         position = positions.get(parent and parent.pk, 0)
         positions[parent and parent.pk] = position + 1
         return Comment(
-            thread=thread, parent=parent, position=position, author=author, origin=Comment.Origin.IMPORTED,
-            body=f"Comment {len(rows) + 1}.", body_html=f"<p>Comment {len(rows) + 1}.</p>",
-            imported_upvotes=len(rows) % 7, imported_downvotes=len(rows) % 3,
-            tree_id=tree_id, lft=0, rght=0, level=level,
+            thread=thread,
+            parent=parent,
+            position=position,
+            author=author,
+            origin=Comment.Origin.IMPORTED,
+            body=f"Comment {len(rows) + 1}.",
+            body_html=f"<p>Comment {len(rows) + 1}.</p>",
+            imported_upvotes=len(rows) % 7,
+            imported_downvotes=len(rows) % 3,
+            tree_id=tree_id,
+            lft=0,
+            rght=0,
+            level=level,
         )
 
     with tree_write(thread.pk):
@@ -96,8 +105,7 @@ def make_big_thread(size, top_level=20):
         rows = Comment.objects.bulk_create([add(None, tree_id, 0) for tree_id in tree_ids])
         while len(rows) < size:
             wave = [
-                add(parent, parent.tree_id, parent.level + 1)
-                for parent in rows[: min(len(rows), size - len(rows))]
+                add(parent, parent.tree_id, parent.level + 1) for parent in rows[: min(len(rows), size - len(rows))]
             ]
             rows += Comment.objects.bulk_create(wave)
         Thread.objects.filter(pk=thread.pk).update(comment_count=len(rows))

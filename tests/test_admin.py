@@ -23,10 +23,17 @@ class AdminPagesTests(TestCase):
         self.client.force_login(self.staff)
 
     def test_changelists_and_change_forms_load(self):
-        for url in ["/admin/threads/thread/", f"/admin/threads/thread/{self.thread.pk}/change/",
-                    "/admin/threads/comment/", f"/admin/threads/comment/{self.comment.pk}/change/",
-                    "/admin/threads/comment/add/", "/admin/threads/person/", "/admin/threads/vote/",
-                    "/admin/threads/capture/", "/admin/threads/thread/import/"]:
+        for url in [
+            "/admin/threads/thread/",
+            f"/admin/threads/thread/{self.thread.pk}/change/",
+            "/admin/threads/comment/",
+            f"/admin/threads/comment/{self.comment.pk}/change/",
+            "/admin/threads/comment/add/",
+            "/admin/threads/person/",
+            "/admin/threads/vote/",
+            "/admin/threads/capture/",
+            "/admin/threads/thread/import/",
+        ]:
             with self.subTest(url=url):
                 self.assertEqual(self.client.get(url).status_code, 200)
 
@@ -41,10 +48,19 @@ class AdminPagesTests(TestCase):
     def test_adding_a_comment_in_the_admin_keeps_the_tree_sound(self):
         author = make_person()
         for _ in range(2):
-            response = self.client.post("/admin/threads/comment/add/", {
-                "thread": self.thread.pk, "parent": self.comment.pk, "author": author.pk, "origin": "imported",
-                "status": "normal", "body": "Added by hand.", "imported_upvotes": 0, "imported_downvotes": 0,
-            })
+            response = self.client.post(
+                "/admin/threads/comment/add/",
+                {
+                    "thread": self.thread.pk,
+                    "parent": self.comment.pk,
+                    "author": author.pk,
+                    "origin": "imported",
+                    "status": "normal",
+                    "body": "Added by hand.",
+                    "imported_upvotes": 0,
+                    "imported_downvotes": 0,
+                },
+            )
             self.assertEqual(response.status_code, 302)
         added = list(Comment.objects.filter(body="Added by hand.").order_by("pk"))
         self.assertEqual([c.position for c in added], [0, 1])
@@ -54,10 +70,18 @@ class AdminPagesTests(TestCase):
 
     def test_parent_from_another_thread_is_refused(self):
         other = make_comment(make_thread("Another"))
-        response = self.client.post("/admin/threads/comment/add/", {
-            "thread": self.thread.pk, "parent": other.pk, "origin": "imported", "status": "normal",
-            "body": "Cross", "imported_upvotes": 0, "imported_downvotes": 0,
-        })
+        response = self.client.post(
+            "/admin/threads/comment/add/",
+            {
+                "thread": self.thread.pk,
+                "parent": other.pk,
+                "origin": "imported",
+                "status": "normal",
+                "body": "Cross",
+                "imported_upvotes": 0,
+                "imported_downvotes": 0,
+            },
+        )
         self.assertContains(response, "The parent belongs to another thread.")
 
     def test_deleting_a_comment_in_the_admin_keeps_the_tree_sound(self):
@@ -84,9 +108,13 @@ class AdminImportTests(TestCase):
         self.client.force_login(self.staff)
 
     def test_uploading_the_seed_dumps_imports_them_with_summaries(self):
-        response = self.client.post("/admin/threads/thread/import/", {
-            "files": [upload(path) for path in SEED_DUMPS], "captured_at": "2024-11-19 12:00",
-        })
+        response = self.client.post(
+            "/admin/threads/thread/import/",
+            {
+                "files": [upload(path) for path in SEED_DUMPS],
+                "captured_at": "2024-11-19 12:00",
+            },
+        )
         self.assertEqual(response.status_code, 200)
         thread = Thread.objects.get()
         self.assertContains(response, f"{SEED_DUMPS[0].name}: created thread {thread.pk}")
@@ -97,7 +125,9 @@ class AdminImportTests(TestCase):
         self.assertEqual(find_tree_problems(), [])
 
     def test_malformed_file_shows_its_error_and_stores_nothing(self):
-        bad = SimpleUploadedFile("broken.txt", b"An article.\n\n  \xe2\x80\xa2 \xff\xfe broken", content_type="text/plain")
+        bad = SimpleUploadedFile(
+            "broken.txt", b"An article.\n\n  \xe2\x80\xa2 \xff\xfe broken", content_type="text/plain"
+        )
         response = self.client.post("/admin/threads/thread/import/", {"files": [bad]})
         self.assertContains(response, "broken.txt:")
         self.assertContains(response, "import-error")

@@ -6,7 +6,7 @@ from unittest import mock
 from django.contrib.auth import get_user_model
 from django.contrib.auth.backends import ModelBackend
 from django.core.cache import cache
-from django.db import connection, transaction
+from django.db import connection
 from django.test import Client, TestCase, override_settings
 from django.test.utils import CaptureQueriesContext
 
@@ -99,9 +99,11 @@ class CachedUserTests(TestCase):
             return stale
 
         cache.clear()
-        with self.captureOnCommitCallbacks(execute=True):
-            with mock.patch.object(ModelBackend, "get_user", read_then_lose_the_race):
-                client.get("/")
+        with (
+            self.captureOnCommitCallbacks(execute=True),
+            mock.patch.object(ModelBackend, "get_user", read_then_lose_the_race),
+        ):
+            client.get("/")
         self.assertTrue(cache.get(user_cache_key(self.member.pk))[1].is_active)  # stored...
         self.assertFalse(is_logged_in(client))  # ...but never served
 

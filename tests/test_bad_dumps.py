@@ -20,20 +20,68 @@ def with_meta(*tokens, body="    Text."):
 BAD_DUMPS = {
     "empty file": ("", 1, "empty file"),
     "only blank lines": ("\n\n\n", 1, "empty file"),
-    "metadata truncated by the end of the file": ("Article.\n\n" + HEADER + "\n    link\n    fedilink", 5, "metadata ends early"),
+    "metadata truncated by the end of the file": (
+        "Article.\n\n" + HEADER + "\n    link\n    fedilink",
+        5,
+        "metadata ends early",
+    ),
     "metadata broken by a blank line": (with_meta("link", "fedilink", "", "arrow-up"), 6, "metadata ends early"),
-    "unknown token": (with_meta("link", "fedilink", "English", "Deutsch", "arrow-up", "2", "·", "1 day ago"), 7, "unknown metadata token 'Deutsch'"),
-    "token out of order": (with_meta("link", "fedilink", "arrow-down", "2", "·", "1 day ago"), 6, "unexpected metadata token 'arrow-down'"),
-    "separator missing": (with_meta("link", "fedilink", "arrow-up", "2", "1 day ago"), 8, "unexpected metadata token '1 day ago'"),
-    "unparseable count": (with_meta("link", "fedilink", "arrow-up", "2x", "·", "1 day ago"), 7, "unparseable count '2x'"),
-    "unparseable age": (with_meta("link", "fedilink", "arrow-up", "2", "·", "3 weeks ago"), 9, "unparseable age '3 weeks ago'"),
-    "count too large to store": (with_meta("link", "fedilink", "arrow-up", "999999999993", "·", "1 day ago"), 7, "count '999999999993' is more than 2,147,483,647"),
-    "age too large for a date": (with_meta("link", "fedilink", "arrow-up", "2", "·", "5000 years ago"), 9, "'5000 years ago' is more than 1000 years"),
-    "localised age": (with_meta("link", "fedilink", "arrow-up", "2", "·", "vor 5 Monaten"), 9, "unknown metadata token 'vor 5 Monaten'"),
+    "unknown token": (
+        with_meta("link", "fedilink", "English", "Deutsch", "arrow-up", "2", "·", "1 day ago"),
+        7,
+        "unknown metadata token 'Deutsch'",
+    ),
+    "token out of order": (
+        with_meta("link", "fedilink", "arrow-down", "2", "·", "1 day ago"),
+        6,
+        "unexpected metadata token 'arrow-down'",
+    ),
+    "separator missing": (
+        with_meta("link", "fedilink", "arrow-up", "2", "1 day ago"),
+        8,
+        "unexpected metadata token '1 day ago'",
+    ),
+    "unparseable count": (
+        with_meta("link", "fedilink", "arrow-up", "2x", "·", "1 day ago"),
+        7,
+        "unparseable count '2x'",
+    ),
+    "unparseable age": (
+        with_meta("link", "fedilink", "arrow-up", "2", "·", "3 weeks ago"),
+        9,
+        "unparseable age '3 weeks ago'",
+    ),
+    "count too large to store": (
+        with_meta("link", "fedilink", "arrow-up", "999999999993", "·", "1 day ago"),
+        7,
+        "count '999999999993' is more than 2,147,483,647",
+    ),
+    "age too large for a date": (
+        with_meta("link", "fedilink", "arrow-up", "2", "·", "5000 years ago"),
+        9,
+        "'5000 years ago' is more than 1000 years",
+    ),
+    "localised age": (
+        with_meta("link", "fedilink", "arrow-up", "2", "·", "vor 5 Monaten"),
+        9,
+        "unknown metadata token 'vor 5 Monaten'",
+    ),
     "legacy bare score": (with_meta("link", "fedilink", "12", "•", "1 day ago"), 6, "bare score"),
-    "odd header indentation": ("Article.\n\n   • a@b.org\n     link\n     fedilink\n     arrow-up\n     1\n     ·\n     1 day ago\n\n     Hi", 3, "indent 3"),
-    "metadata at a wrong indent": ("Article.\n\n  • a@b.org\n     link\n    fedilink", 4, "metadata line 'link' at indent 5"),
-    "body indented less than its comment": (with_meta("link", "fedilink", "arrow-up", "1", "·", "1 day ago", body="    Fine.\n  Too shallow."), 12, "text at indent 2"),
+    "odd header indentation": (
+        "Article.\n\n   • a@b.org\n     link\n     fedilink\n     arrow-up\n     1\n     ·\n     1 day ago\n\n     Hi",
+        3,
+        "indent 3",
+    ),
+    "metadata at a wrong indent": (
+        "Article.\n\n  • a@b.org\n     link\n    fedilink",
+        4,
+        "metadata line 'link' at indent 5",
+    ),
+    "body indented less than its comment": (
+        with_meta("link", "fedilink", "arrow-up", "1", "·", "1 day ago", body="    Fine.\n  Too shallow."),
+        12,
+        "text at indent 2",
+    ),
     "tab character": ("Article.\n\tindented", 2, "tab character"),
     "full page render": ("Communities\nCreate Post\n\nSome text", 2, "full Lemmy page"),
 }
@@ -56,7 +104,9 @@ def test_bytes_that_are_not_utf8_name_their_line(db):
 
 
 def test_empty_article_without_a_title_is_refused(db):
-    text = "\n".join([HEADER, "    link", "    fedilink", "    arrow-up", "    1", "    ·", "    1 day ago", "", "    Hi"])
+    text = "\n".join(
+        [HEADER, "    link", "    fedilink", "    arrow-up", "    1", "    ·", "    1 day ago", "", "    Hi"]
+    )
     with pytest.raises(DumpError, match="article is empty"):
         import_dump(text, source="no-article.txt")
     assert not Thread.objects.exists()
@@ -73,7 +123,9 @@ def database_state():
 
 @pytest.mark.django_db
 @pytest.mark.usefixtures("trees_stay_intact")
-@pytest.mark.parametrize("kind", ["metadata truncated by the end of the file", "unknown token", "unparseable age", "empty file"])
+@pytest.mark.parametrize(
+    "kind", ["metadata truncated by the end of the file", "unknown token", "unparseable age", "empty file"]
+)
 def test_command_refuses_a_bad_file_changes_nothing_and_imports_the_rest(tmp_path, kind, seed_text):
     call_command("import_dump", str(SEED_CONTEXT), captured_at=CAPTURED_AT, verbosity=0)
     before = database_state()

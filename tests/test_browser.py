@@ -27,18 +27,18 @@ skipped. Run them alone with
 
 import os
 import re
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
-import pytest  # noqa: E402
-from django.contrib.auth.models import User  # noqa: E402
-from playwright.sync_api import expect, sync_playwright  # noqa: E402
+import pytest
+from django.contrib.auth.models import User
+from playwright.sync_api import expect, sync_playwright
 
-from threads.importer import import_dump, import_dump_file  # noqa: E402
-from threads.models import Comment, Person, Thread, Vote  # noqa: E402
-from threads.replies import create_reply  # noqa: E402
+from threads.importer import import_dump, import_dump_file
+from threads.models import Comment, Person, Thread, Vote
+from threads.replies import create_reply
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -50,7 +50,7 @@ CHROMIUM_ARGS = [
     "--no-first-run",
 ]
 SEED_DUMP = Path(__file__).resolve().parent.parent / "fixtures" / "dumps" / "000_057a36c12905d7f9.txt"
-CAPTURED_AT = datetime(2024, 11, 19, 12, tzinfo=timezone.utc)
+CAPTURED_AT = datetime(2024, 11, 19, 12, tzinfo=UTC)
 STRICT_CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' https: data:; "
     "object-src 'none'; base-uri 'none'; form-action 'self'"
@@ -322,9 +322,7 @@ def test_keyboard_navigation(page, thread):
     expect(page.locator(f"#{first} > details")).not_to_have_attribute("open", "")
     expect(page.locator(f"#{second}")).to_be_hidden()
     page.keyboard.press("j")  # skips the folded replies
-    next_top = page.evaluate(
-        "[...document.querySelectorAll('section.comments > ol > li.comment')].map(el => el.id)[1]"
-    )
+    next_top = page.evaluate("[...document.querySelectorAll('section.comments > ol > li.comment')].map(el => el.id)[1]")
     expect(selected).to_have_attribute("id", next_top)
 
     pk = int(next_top.removeprefix("comment-"))
@@ -402,7 +400,9 @@ def test_deep_thread_fits_a_narrow_screen(browser, live_server, thread):
     member = User.objects.get(username=USERNAME)
     for n in range(16):
         parent = create_reply(
-            member, thread, parent.pk,
+            member,
+            thread,
+            parent.pk,
             f"Level {n}: a sentence long enough to wrap, and a link "
             "https://example.com/a/very/long/path/without/spaces/that/must/wrap/somewhere/" + "x" * 40,
         )
@@ -480,7 +480,9 @@ def test_hostile_text_never_runs_a_script(page, thread):
     report = import_dump(HOSTILE_DUMP, source="hostile.txt", captured_at=CAPTURED_AT)
     hostile = Thread.objects.get(pk=report.thread_id)
     create_reply(
-        User.objects.get(username=USERNAME), hostile, None,
+        User.objects.get(username=USERNAME),
+        hostile,
+        None,
         '<script>window.__xss = 1</script> [click me](javascript:window.__xss=1) <img src=x onerror="window.__xss=1">',
     )
     dialogs = []

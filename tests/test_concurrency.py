@@ -94,7 +94,9 @@ def voter(outcome, user, comment_ids, thread_ids, seed):
 
 def importer(seed):
     def work():
-        import_dump(generate_dump(150, seed=seed, gap_rate=0.05), source=f"synthetic-{seed}.txt", captured_at=CAPTURED_AT)
+        import_dump(
+            generate_dump(150, seed=seed, gap_rate=0.05), source=f"synthetic-{seed}.txt", captured_at=CAPTURED_AT
+        )
         import_dump_file(SEED_CONTEXT, captured_at=CAPTURED_AT)
 
     return work
@@ -105,14 +107,14 @@ def test_concurrent_replies_votes_and_imports_keep_every_tree_and_counter_exact(
     import_dump(generate_dump(80, seed=2), source="second.txt", captured_at=CAPTURED_AT)
     thread_ids = list(Thread.objects.values_list("pk", flat=True))
     hot_comments = list(Comment.objects.filter(is_placeholder=False).order_by("pk").values_list("pk", flat=True)[:6])
-    imported_counts = dict(
-        Comment.objects.values_list("pk", "imported_upvotes").filter(is_placeholder=False)
-    )
+    imported_counts = dict(Comment.objects.values_list("pk", "imported_upvotes").filter(is_placeholder=False))
     members = [User.objects.create_user(f"member{n}", password="pw-for-tests-only") for n in range(REPLIERS + VOTERS)]
 
     outcome = Outcome()
     jobs = [lambda u=u, n=n: replier(outcome, u, thread_ids, n) for n, u in enumerate(members[:REPLIERS])]
-    jobs += [lambda u=u, n=n: voter(outcome, u, hot_comments, thread_ids, 100 + n) for n, u in enumerate(members[REPLIERS:])]
+    jobs += [
+        lambda u=u, n=n: voter(outcome, u, hot_comments, thread_ids, 100 + n) for n, u in enumerate(members[REPLIERS:])
+    ]
     jobs += [importer(seed) for seed in range(40, 40 + IMPORTERS)]
     workers = [threading.Thread(target=run_worker, args=(outcome, job)) for job in jobs]
     for worker in workers:
@@ -127,7 +129,9 @@ def test_concurrent_replies_votes_and_imports_keep_every_tree_and_counter_exact(
     assert stored == Counter(outcome.replies)
 
     assert_trees_intact()
-    shared = Comment._tree_manager.values("tree_id").annotate(threads=Count("thread", distinct=True)).filter(threads__gt=1)
+    shared = (
+        Comment._tree_manager.values("tree_id").annotate(threads=Count("thread", distinct=True)).filter(threads__gt=1)
+    )
     assert list(shared) == []
     assert Thread.objects.count() == len(thread_ids) + IMPORTERS
 

@@ -9,8 +9,21 @@ from threads.dump.formats import FormatError, format_age, format_count, parse_ag
 
 @pytest.mark.parametrize(
     ("value", "printed"),
-    [(0, "0"), (999, "999"), (1000, "1K"), (1004, "1K"), (1195, "1.2K"), (1204, "1.2K"), (1205, "1.21K"),
-     (12_345, "12.3K"), (99_950, "100K"), (999_499, "999K"), (999_500, "1M"), (1_500_000, "1.5M"), (2_000_000_000, "2B")],
+    [
+        (0, "0"),
+        (999, "999"),
+        (1000, "1K"),
+        (1004, "1K"),
+        (1195, "1.2K"),
+        (1204, "1.2K"),
+        (1205, "1.21K"),
+        (12_345, "12.3K"),
+        (99_950, "100K"),
+        (999_499, "999K"),
+        (999_500, "1M"),
+        (1_500_000, "1.5M"),
+        (2_000_000_000, "2B"),
+    ],
 )
 def test_counts_print_like_intl_compact_notation(value, printed):
     assert format_count(value) == printed
@@ -32,10 +45,22 @@ def test_malformed_counts_are_refused(text):
 
 @pytest.mark.parametrize(
     ("seconds", "printed"),
-    [(0, "0 seconds ago"), (1, "1 second ago"), (59, "59 seconds ago"), (60, "1 minute ago"), (90, "2 minutes ago"),
-     (3599, "60 minutes ago"), (3600, "1 hour ago"), (86_399, "24 hours ago"), (86_400, "1 day ago"),
-     (30 * 86_400, "1 month ago"), (150 * 86_400, "5 months ago"), (359 * 86_400, "1 year ago"),
-     (2 * 365 * 86_400, "2 years ago"), (-3 * 86_400, "in 3 days")],
+    [
+        (0, "0 seconds ago"),
+        (1, "1 second ago"),
+        (59, "59 seconds ago"),
+        (60, "1 minute ago"),
+        (90, "2 minutes ago"),
+        (3599, "60 minutes ago"),
+        (3600, "1 hour ago"),
+        (86_399, "24 hours ago"),
+        (86_400, "1 day ago"),
+        (30 * 86_400, "1 month ago"),
+        (150 * 86_400, "5 months ago"),
+        (359 * 86_400, "1 year ago"),
+        (2 * 365 * 86_400, "2 years ago"),
+        (-3 * 86_400, "in 3 days"),
+    ],
 )
 def test_ages_print_like_date_fns_format_distance_strict(seconds, printed):
     assert format_age(seconds) == printed

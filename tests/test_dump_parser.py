@@ -22,7 +22,19 @@ SEED_FULL_COMMENTS = [
     (0, "DarkCloud", "lemmy.world", (), "English", 7, 1, True, "Is this a back channel", "deniability insurance.", 1),
     (0, "Doom", "ttrpg.network", (), "English", 2, 0, False, "If you see this", "Putin is afraid", 0),
     (1, "BruceTwarzen", "lemm.ee", (), "English", 2, 0, False, "I just wonder what", "preeeeetty good i’d say", 0),
-    (0, "AutoTL;DR", "lemmings.world", ("bot",), "English", 2, 0, False, "This is the best summary", "I’m open source!", 7),
+    (
+        0,
+        "AutoTL;DR",
+        "lemmings.world",
+        ("bot",),
+        "English",
+        2,
+        0,
+        False,
+        "This is the best summary",
+        "I’m open source!",
+        7,
+    ),
 ]
 
 
@@ -67,7 +79,7 @@ def test_full_seed_article_keeps_its_three_paragraphs_and_no_break_spaces(seed_t
 
 
 def test_body_list_items_at_reply_indentation_stay_body_text(seed_text):
-    nested = [node for node in parse_dump(seed_text).walk() if node.depth == 3][0]
+    nested = next(node for node in parse_dump(seed_text).walk() if node.depth == 3)
     assert nested.body == (
         "Ah, crap, that I do. I should look at a map whenever I talk about them. "
         "It’s stored in my head in this fashion:\n\n"
@@ -127,7 +139,9 @@ def test_header_text_splits_name_host_and_badges(text, expected):
 
 
 def test_compact_counts_are_stored_and_flagged_approximate():
-    dump = parse_dump(one_comment("a@b.org", ["link", "fedilink", "arrow-up", "1.2K", "arrow-down", "12", "·", "1 year ago"]))
+    dump = parse_dump(
+        one_comment("a@b.org", ["link", "fedilink", "arrow-up", "1.2K", "arrow-down", "12", "·", "1 year ago"])
+    )
     comment = dump.comments[0]
     assert (comment.upvotes, comment.downvotes, comment.counts_approximate) == (1200, 12, True)
 
@@ -152,7 +166,9 @@ def test_deleted_and_removed_bodies_set_the_status():
 
 
 def test_bullet_without_metadata_in_the_article_is_article_text():
-    text = "Intro:\n\n  • first point\n  • second point\n" + one_comment("a@b.org", STANDARD_META)[len("Article.\n\n") :]
+    text = (
+        "Intro:\n\n  • first point\n  • second point\n" + one_comment("a@b.org", STANDARD_META)[len("Article.\n\n") :]
+    )
     dump = parse_dump(text)
     assert dump.article == "Intro:\n\n  • first point\n  • second point"
     assert len(dump.comments) == 1

@@ -35,7 +35,7 @@ def test_export_shows_imported_plus_local_votes():
     Comment.objects.filter(author__name="Kusimulkku").update(local_upvotes=1, local_downvotes=2)
     stdout = StringIO()
     call_command("export_dump", Thread.objects.get().pk, as_of=CAPTURED_AT, stdout=stdout)
-    kusimulkku = [c for c in parse_dump(stdout.getvalue()).real_comments() if c.author_name == "Kusimulkku"][0]
+    kusimulkku = next(c for c in parse_dump(stdout.getvalue()).real_comments() if c.author_name == "Kusimulkku")
     assert (kusimulkku.upvotes, kusimulkku.downvotes) == (3, 2)
 
 

@@ -24,8 +24,29 @@ SEEDS = [
     SEED_CONTEXT.read_text(encoding="utf-8"),
     generate_dump(60, seed=11, gap_rate=0.05),
 ]
-TOKENS = ["link", "fedilink", "English", "arrow-up", "arrow-down", "·", "edit-2", "5 months ago", "12", "1.2K",
-          "cake", "shield", "OPM", "heart", "smile", "80%", "•", "• a@b.org", "deleted by creator", "", "x"]
+TOKENS = [
+    "link",
+    "fedilink",
+    "English",
+    "arrow-up",
+    "arrow-down",
+    "·",
+    "edit-2",
+    "5 months ago",
+    "12",
+    "1.2K",
+    "cake",
+    "shield",
+    "OPM",
+    "heart",
+    "smile",
+    "80%",
+    "•",
+    "• a@b.org",
+    "deleted by creator",
+    "",
+    "x",
+]
 FUZZ = settings(max_examples=2000, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
@@ -38,7 +59,9 @@ def mutated_dumps(draw):
         if not lines:
             break
         index = draw(st.integers(0, len(lines) - 1))
-        action = draw(st.sampled_from(["delete", "duplicate", "swap", "indent", "token", "truncate", "chars", "digits"]))
+        action = draw(
+            st.sampled_from(["delete", "duplicate", "swap", "indent", "token", "truncate", "chars", "digits"])
+        )
         line = lines[index]
         if action == "delete":
             del lines[index]
@@ -53,7 +76,7 @@ def mutated_dumps(draw):
             indent = len(line) - len(line.lstrip(" "))
             lines.insert(index, " " * indent + draw(st.sampled_from(TOKENS)))
         elif action == "truncate":
-            lines = lines[:index] + [line[: draw(st.integers(0, len(line)))]]
+            lines = [*lines[:index], line[: draw(st.integers(0, len(line)))]]
         elif action == "chars":
             lines[index] = line + draw(st.text(alphabet=" •·@\u00a0<>&\"'\\", max_size=4))
         elif action == "digits":
@@ -62,7 +85,7 @@ def mutated_dumps(draw):
 
 
 structured_noise = st.lists(
-    st.tuples(st.integers(0, 12), st.sampled_from(TOKENS + ["Some body text.", "• list item"])), max_size=40
+    st.tuples(st.integers(0, 12), st.sampled_from([*TOKENS, "Some body text.", "• list item"])), max_size=40
 ).map(lambda rows: "\n".join(" " * indent + token for indent, token in rows))
 
 
@@ -72,9 +95,22 @@ def comparable(dump):
     return (
         dump.article,
         [
-            (c.depth, c.is_placeholder, c.author_name, c.author_instance, c.badges, c.language,
-             format_count(c.upvotes), format_count(c.downvotes), c.edited, c.age, c.body, c.status,
-             c.is_cake_day, c.is_distinguished)
+            (
+                c.depth,
+                c.is_placeholder,
+                c.author_name,
+                c.author_instance,
+                c.badges,
+                c.language,
+                format_count(c.upvotes),
+                format_count(c.downvotes),
+                c.edited,
+                c.age,
+                c.body,
+                c.status,
+                c.is_cake_day,
+                c.is_distinguished,
+            )
             for c in dump.walk()
         ],
     )
@@ -94,7 +130,11 @@ def test_parser_raises_nothing_but_its_own_error_and_round_trips_what_it_accepts
 def database_state():
     return (
         list(Thread.objects.order_by("pk").values_list("pk", "fingerprint", "comment_count", "captured_at")),
-        list(Comment.objects.order_by("pk").values_list("pk", "parent_id", "body", "imported_upvotes", "tree_id", "lft", "rght")),
+        list(
+            Comment.objects.order_by("pk").values_list(
+                "pk", "parent_id", "body", "imported_upvotes", "tree_id", "lft", "rght"
+            )
+        ),
         list(Person.objects.order_by("pk").values_list("pk", "name", "instance", "is_bot")),
     )
 

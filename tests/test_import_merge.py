@@ -40,8 +40,21 @@ def with_missing_comment_filled(text):
 def full_state():
     return sorted(
         Comment.objects.values_list(
-            "pk", "parent_id", "position", "author__name", "body", "imported_upvotes", "imported_downvotes",
-            "status", "edited_at", "created_at", "tree_id", "lft", "rght", "level", "is_placeholder",
+            "pk",
+            "parent_id",
+            "position",
+            "author__name",
+            "body",
+            "imported_upvotes",
+            "imported_downvotes",
+            "status",
+            "edited_at",
+            "created_at",
+            "tree_id",
+            "lft",
+            "rght",
+            "level",
+            "is_placeholder",
         )
     )
 
@@ -150,7 +163,9 @@ def test_an_older_capture_never_overwrites_a_newer_one(db, seed_text):
 def test_newer_capture_updates_counts_and_keeps_local_votes_apart(db, seed_text):
     import_dump_file(SEED_FULL, captured_at=CAPTURED_AT)
     Comment.objects.filter(author__name="bulwark").update(local_upvotes=2)
-    import_dump(seed_text.replace("    43\n", "    60\n"), source="newer.txt", captured_at=CAPTURED_AT + timedelta(days=1))
+    import_dump(
+        seed_text.replace("    43\n", "    60\n"), source="newer.txt", captured_at=CAPTURED_AT + timedelta(days=1)
+    )
     bulwark = by_author("bulwark")
     assert (bulwark.imported_upvotes, bulwark.local_upvotes, bulwark.upvotes) == (60, 2, 62)
 
@@ -202,7 +217,11 @@ def test_instance_option_gives_hostless_authors_that_host_and_export_omits_it(db
     text = "Local post.\n\n  • hafenmeisterA\n    link\n    fedilink\n    arrow-up\n    3\n    ·\n    2 days ago\n\n    Moin."
     report = import_dump(text, source="local.txt", captured_at=CAPTURED_AT, instance="feddit.de")
     comment = Comment.objects.get()
-    assert (comment.author.name, comment.author.instance, comment.badge_list) == ("hafenmeister", "feddit.de", ["admin"])
+    assert (comment.author.name, comment.author.instance, comment.badge_list) == (
+        "hafenmeister",
+        "feddit.de",
+        ["admin"],
+    )
     assert report.warnings and "hafenmeister" in report.warnings[0]
     assert export_thread(Thread.objects.get(), as_of=CAPTURED_AT).splitlines() == text.splitlines()
 
@@ -226,10 +245,24 @@ def test_title_is_the_first_sentence_cut_at_a_word(article, title):
 
 
 def test_new_top_level_comment_never_takes_a_nested_twin(db):
-    header = "\n".join(["  " * 0 + "{pad}• bob@lemmy.world", "{pad}  link", "{pad}  fedilink", "{pad}  arrow-up", "{pad}  1",
-                        "{pad}  ·", "{pad}  1 day ago", "", "{pad}  +1"])
+    header = "\n".join(
+        [
+            "  " * 0 + "{pad}• bob@lemmy.world",
+            "{pad}  link",
+            "{pad}  fedilink",
+            "{pad}  arrow-up",
+            "{pad}  1",
+            "{pad}  ·",
+            "{pad}  1 day ago",
+            "",
+            "{pad}  +1",
+        ]
+    )
     reply = header.replace("{pad}", "    ")
-    first = "Post.\n\n  • alice@lemmy.world\n    link\n    fedilink\n    arrow-up\n    4\n    ·\n    2 days ago\n\n    Hello.\n\n" + reply
+    first = (
+        "Post.\n\n  • alice@lemmy.world\n    link\n    fedilink\n    arrow-up\n    4\n    ·\n    2 days ago\n\n    Hello.\n\n"
+        + reply
+    )
     second = first + "\n\n" + header.replace("{pad}", "  ")
     import_dump(first, source="first.txt", captured_at=CAPTURED_AT)
     report = import_dump(second, source="second.txt", captured_at=CAPTURED_AT)

@@ -175,7 +175,7 @@ def test_raw_html_link_with_javascript_href_in_reply_is_shown_as_text():
     html = render_markdown('<a href="javascript:alert(1)">win</a>')
     doc = assert_safe(html, MARKDOWN_TAGS)
     assert doc.links() == []
-    assert "&lt;a href=\"javascript:alert(1)\"&gt;win&lt;/a&gt;" in html
+    assert '&lt;a href="javascript:alert(1)"&gt;win&lt;/a&gt;' in html
 
 
 def test_html_entities_in_reply_never_become_tags():

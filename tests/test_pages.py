@@ -127,7 +127,9 @@ class ThreadPageTests(TestCase):
         self.assertIn('class="badge badge-bot"', head)
         self.assertIn('<span class="score" data-score>2</span> points', head)
         self.assertIn("(+<span data-upvotes>2</span>/−<span data-downvotes>0</span>)", head)
-        self.assertRegex(head, r'<time datetime="2024-06-22T12:00:00\+00:00" title="2024-06-22 12:00 UTC">\d+ \w+ ago</time>')
+        self.assertRegex(
+            head, r'<time datetime="2024-06-22T12:00:00\+00:00" title="2024-06-22 12:00 UTC">\d+ \w+ ago</time>'
+        )
         self.assertIn('<span class="visually-hidden">Level 1</span>', head)
 
     def test_edited_comment_is_marked(self):
@@ -174,7 +176,9 @@ class ThreadPageTests(TestCase):
             self.assertIn(reply.pk, ids)
 
     def test_bodies_keep_paragraphs_and_link_bare_urls(self):
-        comment = make_comment(self.thread, body="First line\nsecond line\n\nSee https://example.org/a?b=1\n\n• one\n• two")
+        comment = make_comment(
+            self.thread, body="First line\nsecond line\n\nSee https://example.org/a?b=1\n\n• one\n• two"
+        )
         body = comment_html(self.client.get(self.url), comment.pk)
         self.assertIn("<p>First line<br>second line</p>", body)
         self.assertIn('<a href="https://example.org/a?b=1" rel="nofollow ugc noopener">', body)
@@ -182,7 +186,9 @@ class ThreadPageTests(TestCase):
 
     def test_imported_hostile_text_is_shown_as_text(self):
         author = make_person('"><script>alert(1)</script>', "evil.example")
-        comment = make_comment(self.thread, body='<img src=x onerror=alert(1)> <a href="javascript:alert(1)">x</a>', author=author)
+        comment = make_comment(
+            self.thread, body='<img src=x onerror=alert(1)> <a href="javascript:alert(1)">x</a>', author=author
+        )
         html = self.client.get(self.url).content.decode()
         self.assertNotIn("<script>alert(1)", html)
         self.assertNotIn("<img src=x", html)
@@ -204,11 +210,15 @@ class ThreadPageTests(TestCase):
         self.client.post(f"/comments/{root.pk}/vote/", {"value": "1"})
         self.client.post(f"/threads/{self.thread.pk}/vote/", {"value": "-1"})
         response = self.client.get(self.url)
-        self.assertContains(response, f'<form class="reply-form" method="post" action="/threads/{self.thread.pk}/reply/">')
+        self.assertContains(
+            response, f'<form class="reply-form" method="post" action="/threads/{self.thread.pk}/reply/">'
+        )
         self.assertContains(response, '<textarea name="body"')
         head = comment_html(response, root.pk)
         self.assertIn('<button name="value" value="0" class="vote-up" aria-label="Upvote" aria-pressed="true">', head)
-        self.assertIn('<button name="value" value="-1" class="vote-down" aria-label="Downvote" aria-pressed="false">', head)
+        self.assertIn(
+            '<button name="value" value="-1" class="vote-down" aria-label="Downvote" aria-pressed="false">', head
+        )
         self.assertContains(response, 'value="0" class="vote-down" aria-label="Downvote" aria-pressed="true"')
 
     def test_locked_thread_shows_no_reply_form_or_links(self):
@@ -227,7 +237,9 @@ class ThreadPageTests(TestCase):
         self.client.force_login(make_user("mod", staff=True))
         response = self.client.get(self.url)
         self.assertContains(response, 'class="remove-form"')
-        self.assertContains(response, f'<form class="lock-form" method="post" action="/threads/{self.thread.pk}/lock/">')
+        self.assertContains(
+            response, f'<form class="lock-form" method="post" action="/threads/{self.thread.pk}/lock/">'
+        )
 
     def test_author_sees_edit_and_delete_on_own_reply_only(self):
         alice, bob = make_user("alice"), make_user("bob")
@@ -251,7 +263,10 @@ class ThreadPageTests(TestCase):
         self.client.force_login(member)
         response = self.client.get(self.url)
         nodes = fetch_nodes(Comment.objects.filter(thread=self.thread))
-        text = sum(len(node.body_html) + len(node.author_name or "") * 2 + len(node.author_instance or "") * 2 for node in nodes)
+        text = sum(
+            len(node.body_html) + len(node.author_name or "") * 2 + len(node.author_instance or "") * 2
+            for node in nodes
+        )
         section = response.content.decode().split('<section class="comments"')[1].split("</section>")[0]
         self.assertLess((len(section.encode()) - text) / len(nodes), 1500)
 
@@ -296,7 +311,9 @@ class CommentSortTests(TestCase):
         self.assertEqual(comment_ids(self.client.get(f"{thread.get_absolute_url()}?sort=top")), [first.pk, second.pk])
 
     def test_sort_links_mark_the_current_one(self):
-        self.assertContains(self.client.get(f"{self.url}?sort=old"), '<a href="?sort=old" aria-current="true">old</a>', html=True)
+        self.assertContains(
+            self.client.get(f"{self.url}?sort=old"), '<a href="?sort=old" aria-current="true">old</a>', html=True
+        )
 
 
 class DepthAndPagingTests(TestCase):
@@ -306,7 +323,9 @@ class DepthAndPagingTests(TestCase):
         response = self.client.get(thread.get_absolute_url())
         ids = comment_ids(response)
         self.assertEqual(ids, [comment.pk for comment in chain[:8]])
-        self.assertContains(response, f'<a class="continue-thread" href="/comments/{chain[7].pk}/">continue this thread</a>')
+        self.assertContains(
+            response, f'<a class="continue-thread" href="/comments/{chain[7].pk}/">continue this thread</a>'
+        )
         deeper = self.client.get(f"/comments/{chain[7].pk}/")
         self.assertEqual(comment_ids(deeper), [comment.pk for comment in chain[7:]])
         self.assertEqual(comment_ids(self.client.get(f"{thread.get_absolute_url()}?all=1")), [c.pk for c in chain])
@@ -365,9 +384,13 @@ class CommentPageTests(TestCase):
 
     def test_links_to_parent_thread_and_context(self):
         response = self.client.get(f"/comments/{self.chain[4].pk}/")
-        self.assertContains(response, f'class="parent-link" href="/comments/{self.chain[3].pk}/#comment-{self.chain[3].pk}"')
+        self.assertContains(
+            response, f'class="parent-link" href="/comments/{self.chain[3].pk}/#comment-{self.chain[3].pk}"'
+        )
         self.assertContains(response, f'href="{self.thread.get_absolute_url()}#comment-{self.chain[4].pk}"')
-        self.assertContains(response, f'class="context-link" href="/comments/{self.chain[1].pk}/#comment-{self.chain[4].pk}"')
+        self.assertContains(
+            response, f'class="context-link" href="/comments/{self.chain[1].pk}/#comment-{self.chain[4].pk}"'
+        )
 
     def test_top_level_comment_has_no_parent_link(self):
         response = self.client.get(f"/comments/{self.chain[0].pk}/")
@@ -389,7 +412,9 @@ class ProfilePageTests(TestCase):
         cls.thread = make_thread()
         cls.author = make_person("writer", "lemmy.world")
         now = timezone.now()
-        cls.older = make_comment(cls.thread, author=cls.author, up=10, down=2, body="Older words.", created_at=now - timedelta(days=2))
+        cls.older = make_comment(
+            cls.thread, author=cls.author, up=10, down=2, body="Older words.", created_at=now - timedelta(days=2)
+        )
         cls.newer = make_comment(cls.thread, author=cls.author, up=3, down=1, body="Newer words.", created_at=now)
         make_comment(cls.thread, author=cls.author, up=50, status=Comment.Status.REMOVED, body="Removed words.")
 
@@ -423,8 +448,13 @@ class RenderingAgreesWithModelTests(TestCase):
         reply = make_reply(alice, Comment.objects.get(parent=None, position=0))
         Comment.objects.filter(pk=reply.pk - 1).update(status=Comment.Status.DELETED)
         for user in (alice, bob, staff):
-            viewer = Viewer(now=timezone.now(), csrf_token="x", user_id=user.pk, is_staff=user.is_staff,
-                            can_reply=thread.can_reply(user))
+            viewer = Viewer(
+                now=timezone.now(),
+                csrf_token="x",
+                user_id=user.pk,
+                is_staff=user.is_staff,
+                can_reply=thread.can_reply(user),
+            )
             nodes = {node.pk: node for node in fetch_nodes(Comment.objects.filter(thread=thread))}
             for comment in Comment.objects.filter(thread=thread).select_related("thread", "author"):
                 node = nodes[comment.pk]
@@ -448,8 +478,14 @@ class BaseLayoutTests(TestCase):
     def test_every_page_has_header_main_css_and_deferred_js_and_no_inline_script(self):
         thread = make_thread()
         comment = make_comment(thread)
-        for url in ["/", thread.get_absolute_url(), f"/comments/{comment.pk}/", "/u/someone@lemmy.world",
-                    "/accounts/login/", "/accounts/signup/"]:
+        for url in [
+            "/",
+            thread.get_absolute_url(),
+            f"/comments/{comment.pk}/",
+            "/u/someone@lemmy.world",
+            "/accounts/login/",
+            "/accounts/signup/",
+        ]:
             with self.subTest(url=url):
                 html = self.client.get(url).content.decode()
                 self.assertIn('<main id="content">', html)
@@ -475,7 +511,9 @@ class CachedLayoutTests(TestCase):
         newest_first = f"{thread.get_absolute_url()}?sort=new"
         before = comment_ids(self.client.get(newest_first))  # caches the layout for this sort
         self.client.force_login(make_user("fresh"))
-        response = self.client.post(f"/threads/{thread.pk}/reply/", {"body": "Brand new"}, HTTP_ACCEPT="application/json")
+        response = self.client.post(
+            f"/threads/{thread.pk}/reply/", {"body": "Brand new"}, HTTP_ACCEPT="application/json"
+        )
         after = comment_ids(self.client.get(newest_first))
         self.assertNotIn(response.json()["id"], before)
         self.assertEqual(after[0], response.json()["id"])

@@ -35,7 +35,9 @@ class ReplyTests(TreeSoundnessMixin, TestCase):
         self.assertEqual(reply.position, self.older_reply.position + 1)
         self.root.refresh_from_db()
         self.assertEqual(list(self.root.get_children()), [self.older_reply, reply])
-        self.assertEqual((reply.origin, reply.author.user, reply.body_html), ("local", self.member, "<p>I <em>agree</em>.</p>\n"))
+        self.assertEqual(
+            (reply.origin, reply.author.user, reply.body_html), ("local", self.member, "<p>I <em>agree</em>.</p>\n")
+        )
         self.assertIsNotNone(reply.created_at)
         page = self.client.get(url)
         self.assertContains(page, f'<li class="comment is-new" id="comment-{reply.pk}"')
@@ -54,7 +56,11 @@ class ReplyTests(TreeSoundnessMixin, TestCase):
         data = response.json()
         reply = Comment.objects.get(pk=data["id"])
         self.assertEqual(data["parent_id"], self.older_reply.pk)
-        self.assertTrue(data["html"].startswith(f'<li class="comment is-new" id="comment-{reply.pk}" data-id="{reply.pk}" data-depth="2" data-parent="{self.older_reply.pk}">'))
+        self.assertTrue(
+            data["html"].startswith(
+                f'<li class="comment is-new" id="comment-{reply.pk}" data-id="{reply.pk}" data-depth="2" data-parent="{self.older_reply.pk}">'
+            )
+        )
         self.assertIn("<p>Via script.</p>", data["html"])
         self.assertIn(f'href="/comments/{reply.pk}/edit/"', data["html"])
         thread_reply = self.client.post(f"/threads/{self.thread.pk}/reply/", {"body": "Top."}, **JSON).json()
@@ -62,13 +68,18 @@ class ReplyTests(TreeSoundnessMixin, TestCase):
 
     def test_reply_page_without_javascript(self):
         response = self.client.get(f"/comments/{self.root.pk}/reply/")
-        self.assertContains(response, f'<form class="reply-form" method="post" action="/comments/{self.root.pk}/reply/">')
+        self.assertContains(
+            response, f'<form class="reply-form" method="post" action="/comments/{self.root.pk}/reply/">'
+        )
         self.assertContains(response, "The first comment.")
         self.assertContains(self.client.get(f"/threads/{self.thread.pk}/reply/"), 'name="body"')
 
     def test_empty_and_overlong_bodies_come_back_with_an_error(self):
-        for body, message in (("", "This field is required."), ("   \n ", "This field is required."),
-                              ("x" * 10_001, "at most 10000 characters")):
+        for body, message in (
+            ("", "This field is required."),
+            ("   \n ", "This field is required."),
+            ("x" * 10_001, "at most 10000 characters"),
+        ):
             with self.subTest(length=len(body)):
                 response = self.client.post(f"/comments/{self.root.pk}/reply/", {"body": body})
                 self.assertEqual(response.status_code, 200)
@@ -84,7 +95,9 @@ class ReplyTests(TreeSoundnessMixin, TestCase):
         self.assertTrue(Comment.objects.filter(body="y" * 10_000).exists())
 
     def test_hostile_markdown_is_shown_as_text(self):
-        payload = '<script>alert(1)</script> [x](javascript:alert(1)) <img src=x onerror=alert(1)> "><svg onload=alert(1)>'
+        payload = (
+            '<script>alert(1)</script> [x](javascript:alert(1)) <img src=x onerror=alert(1)> "><svg onload=alert(1)>'
+        )
         self.client.post(f"/comments/{self.root.pk}/reply/", {"body": payload + "\n\nsee https://example.org"})
         html = self.client.get(self.thread.get_absolute_url()).content.decode()
         self.assertNotIn("<script>alert", html)
@@ -156,7 +169,9 @@ class AnonymousReplyTests(TreeSoundnessMixin, TestCase):
 
     def test_anonymous_reply_page_asks_to_log_in(self):
         response = self.client.get(f"/comments/{self.root.pk}/reply/")
-        self.assertRedirects(response, f"/accounts/login/?next=/comments/{self.root.pk}/reply/", fetch_redirect_response=False)
+        self.assertRedirects(
+            response, f"/accounts/login/?next=/comments/{self.root.pk}/reply/", fetch_redirect_response=False
+        )
 
     def test_reply_without_csrf_token_is_refused(self):
         client = Client(enforce_csrf_checks=True)
@@ -178,7 +193,9 @@ class EditDeleteRemoveTests(TreeSoundnessMixin, TestCase):
         self.client.force_login(self.alice)
         self.assertContains(self.client.get(f"/comments/{self.reply.pk}/edit/"), "Alice&#x27;s words.")
         response = self.client.post(f"/comments/{self.reply.pk}/edit/", {"body": "Better **words**."})
-        self.assertRedirects(response, f"{self.thread.get_absolute_url()}#comment-{self.reply.pk}", fetch_redirect_response=False)
+        self.assertRedirects(
+            response, f"{self.thread.get_absolute_url()}#comment-{self.reply.pk}", fetch_redirect_response=False
+        )
         self.reply.refresh_from_db()
         self.assertEqual(self.reply.body_html, "<p>Better <strong>words</strong>.</p>\n")
         self.assertIsNotNone(self.reply.edited_at)
@@ -216,7 +233,9 @@ class EditDeleteRemoveTests(TreeSoundnessMixin, TestCase):
     def test_author_deletes_own_comment_text_goes_replies_stay(self):
         self.client.force_login(self.alice)
         response = self.client.post(f"/comments/{self.reply.pk}/delete/")
-        self.assertRedirects(response, f"{self.thread.get_absolute_url()}#comment-{self.reply.pk}", fetch_redirect_response=False)
+        self.assertRedirects(
+            response, f"{self.thread.get_absolute_url()}#comment-{self.reply.pk}", fetch_redirect_response=False
+        )
         self.reply.refresh_from_db()
         self.assertEqual((self.reply.status, self.reply.body, self.reply.body_html), ("deleted", "", ""))
         page = self.client.get(self.thread.get_absolute_url())

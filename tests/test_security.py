@@ -98,7 +98,7 @@ def test_hostile_markdown_reply_renders_inert(client, db):
     member = make_user("mallory")
     body = (
         "<script>window.__xss=1</script> [click](javascript:window.__xss=1) [data](data:text/html,hi) "
-        "![img](x onerror=alert(1)) <a href=\"javascript:alert(1)\">raw</a> [fine](https://example.org)"
+        '![img](x onerror=alert(1)) <a href="javascript:alert(1)">raw</a> [fine](https://example.org)'
     )
     create_reply(member, thread, None, body)
     html = client.get(thread.get_absolute_url()).content.decode()
@@ -150,8 +150,14 @@ def test_vote_back_link_ignores_a_foreign_referer(client, db):
 
 @pytest.mark.parametrize(
     ("url", "method"),
-    [("/threads/{thread}/vote/", "get"), ("/comments/{comment}/vote/", "get"), ("/comments/{comment}/delete/", "get"),
-     ("/comments/{comment}/remove/", "get"), ("/threads/{thread}/lock/", "get"), ("/accounts/logout/", "get")],
+    [
+        ("/threads/{thread}/vote/", "get"),
+        ("/comments/{comment}/vote/", "get"),
+        ("/comments/{comment}/delete/", "get"),
+        ("/comments/{comment}/remove/", "get"),
+        ("/threads/{thread}/lock/", "get"),
+        ("/accounts/logout/", "get"),
+    ],
 )
 def test_state_changes_refuse_get(client, db, url, method):
     thread = make_thread()
@@ -214,7 +220,9 @@ class TestRateLimits:
     def test_login_attempts_are_limited_per_address_and_per_account(self, db):
         make_user("kate")
         attacker = Client(REMOTE_ADDR="10.0.0.1")
-        statuses = [attacker.post("/accounts/login/", {"username": "kate", "password": "wrong"}).status_code for _ in range(4)]
+        statuses = [
+            attacker.post("/accounts/login/", {"username": "kate", "password": "wrong"}).status_code for _ in range(4)
+        ]
         assert statuses == [200, 200, 200, 429]
         elsewhere = Client(REMOTE_ADDR="10.0.0.2")
         assert elsewhere.post("/accounts/login/", {"username": "kate", "password": "wrong"}).status_code == 429
@@ -247,7 +255,9 @@ def _superuser():
 
 def test_signup_refuses_the_name_of_an_imported_local_author(client, db):
     Person.objects.create(name="hafenmeister", instance="")
-    response = client.post("/accounts/signup/", {"username": "Hafenmeister", "password1": PASSWORD, "password2": PASSWORD})
+    response = client.post(
+        "/accounts/signup/", {"username": "Hafenmeister", "password1": PASSWORD, "password2": PASSWORD}
+    )
     assert response.status_code == 200 and "belongs to an imported author" in response.content.decode()
 
 
@@ -287,7 +297,9 @@ def run_settings(env):
     return subprocess.run(
         [sys.executable, "-c", "import django; django.setup(); print('started')"],
         env={"PATH": os.environ["PATH"], "DJANGO_SETTINGS_MODULE": "forum.settings", **env},
-        cwd=ROOT, capture_output=True, text=True,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
     )
 
 
@@ -304,9 +316,15 @@ def test_production_settings_refuse_to_start_without_allowed_hosts():
 def test_production_settings_pass_the_deploy_check():
     result = subprocess.run(
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
-        env={"PATH": os.environ["PATH"], "DJANGO_DEBUG": "0", "DJANGO_SECRET_KEY": "s3cr3t-" + "k7x" * 20,
-             "DJANGO_ALLOWED_HOSTS": "forum.example"},
-        cwd=ROOT, capture_output=True, text=True,
+        env={
+            "PATH": os.environ["PATH"],
+            "DJANGO_DEBUG": "0",
+            "DJANGO_SECRET_KEY": "s3cr3t-" + "k7x" * 20,
+            "DJANGO_ALLOWED_HOSTS": "forum.example",
+        },
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
     )
     assert result.returncode == 0, result.stderr
     assert "no issues" in result.stdout

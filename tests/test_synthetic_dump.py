@@ -5,8 +5,9 @@ The checks read the text the way dump-format.md §5 defines it: a line
 INDENT + 2. No database is needed.
 """
 
+import itertools
 import re
-from functools import lru_cache
+from functools import cache
 
 import pytest
 
@@ -24,7 +25,7 @@ METADATA = re.compile(
 HOST_AND_BADGES = re.compile(r"^[a-z0-9-]+(?:\.[a-z0-9-]+)+(?:OP)?M?A?B?$")
 
 
-@lru_cache(maxsize=None)
+@cache
 def dump(comment_count, seed=0, **options):
     """Share big dumps between tests: generation is deterministic, so this is safe."""
     return generate_dump(comment_count, seed, **options)
@@ -43,7 +44,7 @@ def headers(text):
 
 def depth_jumps(text):
     depths = [depth for _, depth, _ in headers(text)]
-    return [(before, after) for before, after in zip(depths, depths[1:]) if after > before + 1]
+    return [(before, after) for before, after in itertools.pairwise(depths) if after > before + 1]
 
 
 def test_same_seed_gives_byte_identical_text():

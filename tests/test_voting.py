@@ -23,8 +23,10 @@ class CastVoteTests(TestCase):
 
     def assert_counters_equal_rows(self, target):
         target.refresh_from_db()
-        votes = Vote.objects.filter(comment=target) if isinstance(target, Comment) else Vote.objects.filter(
-            thread=target, comment=None
+        votes = (
+            Vote.objects.filter(comment=target)
+            if isinstance(target, Comment)
+            else Vote.objects.filter(thread=target, comment=None)
         )
         self.assertEqual(target.local_upvotes, votes.filter(value=1).count())
         self.assertEqual(target.local_downvotes, votes.filter(value=-1).count())
@@ -146,7 +148,9 @@ class VoteEndpointTests(TestCase):
     def test_bad_values_are_400_not_500(self):
         for value in ("5", "up", "", "1.0"):
             with self.subTest(value=value):
-                self.assertEqual(self.client.post(f"/comments/{self.comment.pk}/vote/", {"value": value}).status_code, 400)
+                self.assertEqual(
+                    self.client.post(f"/comments/{self.comment.pk}/vote/", {"value": value}).status_code, 400
+                )
                 response = self.client.post(f"/comments/{self.comment.pk}/vote/", {"value": value}, **JSON)
                 self.assertEqual(response.status_code, 400)
                 self.assertIn("value", response.json()["errors"])
@@ -164,9 +168,7 @@ class VoteEndpointTests(TestCase):
 
     def test_extra_fields_are_ignored(self):
         other = make_user("other")
-        self.client.post(
-            f"/comments/{self.comment.pk}/vote/", {"value": "1", "user": other.pk, "local_upvotes": 100}
-        )
+        self.client.post(f"/comments/{self.comment.pk}/vote/", {"value": "1", "user": other.pk, "local_upvotes": 100})
         vote = Vote.objects.get()
         self.assertEqual(vote.user, self.member)
         self.comment.refresh_from_db()
@@ -187,7 +189,9 @@ class AnonymousVoteTests(TestCase):
         back = f"{page}#comment-{self.comment.pk}"
         self.assertRedirects(response, f"/accounts/login/?next={quote(back, safe='/')}", fetch_redirect_response=False)
         make_user("voter")
-        response = self.client.post("/accounts/login/", {"username": "voter", "password": "a-long-test-password-42", "next": back})
+        response = self.client.post(
+            "/accounts/login/", {"username": "voter", "password": "a-long-test-password-42", "next": back}
+        )
         self.assertRedirects(response, back, fetch_redirect_response=False)
         self.assertFalse(Vote.objects.exists())
 

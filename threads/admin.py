@@ -90,8 +90,19 @@ class CommentAdminForm(forms.ModelForm):
     class Meta:
         model = Comment
         fields = [
-            "thread", "parent", "author", "origin", "status", "is_placeholder", "badges", "language",
-            "body", "imported_upvotes", "imported_downvotes", "created_at", "edited_at",
+            "thread",
+            "parent",
+            "author",
+            "origin",
+            "status",
+            "is_placeholder",
+            "badges",
+            "language",
+            "body",
+            "imported_upvotes",
+            "imported_downvotes",
+            "created_at",
+            "edited_at",
         ]
 
     def clean(self):
@@ -133,7 +144,9 @@ class CommentAdmin(MPTTModelAdmin):
             obj.body_html = (render_markdown if obj.origin == Comment.Origin.LOCAL else render_dump_text)(obj.body)
         with tree_write(obj.thread_id):
             if not change:
-                last = Comment.objects.filter(thread_id=obj.thread_id, parent=obj.parent).aggregate(last=Max("position"))
+                last = Comment.objects.filter(thread_id=obj.thread_id, parent=obj.parent).aggregate(
+                    last=Max("position")
+                )
                 obj.position = 0 if last["last"] is None else last["last"] + 1
                 if obj.parent_id:
                     obj.parent = Comment.objects.get(pk=obj.parent_id)  # fresh tree fields, read under the lock
@@ -144,7 +157,9 @@ class CommentAdmin(MPTTModelAdmin):
     def delete_model(self, request, obj):
         with tree_write(obj.thread_id):
             super().delete_model(request, Comment.objects.get(pk=obj.pk))
-            Thread.objects.filter(pk=obj.thread_id).update(comment_count=Comment.objects.filter(thread_id=obj.thread_id).real().count())
+            Thread.objects.filter(pk=obj.thread_id).update(
+                comment_count=Comment.objects.filter(thread_id=obj.thread_id).real().count()
+            )
 
     def delete_queryset(self, request, queryset):
         for comment in queryset:
@@ -184,6 +199,15 @@ class VoteAdmin(admin.ModelAdmin):
 
 @admin.register(Capture)
 class CaptureAdmin(admin.ModelAdmin):
-    list_display = ("source_name", "thread", "captured_at", "imported_at", "added", "updated", "unchanged", "placeholders")
+    list_display = (
+        "source_name",
+        "thread",
+        "captured_at",
+        "imported_at",
+        "added",
+        "updated",
+        "unchanged",
+        "placeholders",
+    )
     list_select_related = ("thread",)
     raw_id_fields = ("thread",)

@@ -16,15 +16,10 @@ from threads.markup import html_to_dump_text
 from threads.models import GONE_TEXTS, Comment
 
 
-
 def export_thread(thread, as_of=None):
     """Return the thread's dump text."""
     as_of = as_of or timezone.now()
-    rows = (
-        Comment.objects.filter(thread=thread)
-        .select_related("author")
-        .order_by("position", "pk")
-    )
+    rows = Comment.objects.filter(thread=thread).select_related("author").order_by("position", "pk")
     nodes, roots = {}, []
     for comment in rows:
         nodes[comment.pk] = (comment, dump_comment(comment, thread, as_of))

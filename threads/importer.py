@@ -219,9 +219,7 @@ def _update_thread(thread, captured_at, title, instance):
         .first()
     )
     thread.author_id = op or thread.author_id
-    thread.save(
-        update_fields=["comment_count", "captured_at", "created_at", "title", "source_instance", "author"]
-    )
+    thread.save(update_fields=["comment_count", "captured_at", "created_at", "title", "source_instance", "author"])
 
 
 class _Node:
@@ -233,22 +231,22 @@ class _Node:
     """
 
     __slots__ = (
-        "row",
-        "pk",
-        "parent",
-        "children",
-        "stored",
-        "index",
-        "key",
-        "is_placeholder",
-        "origin",
-        "parsed",
-        "changes",
-        "moved",
-        "position",
         "ancestry_unknown",
-        "tree_id",
+        "changes",
+        "children",
+        "index",
+        "is_placeholder",
+        "key",
         "layout",
+        "moved",
+        "origin",
+        "parent",
+        "parsed",
+        "pk",
+        "position",
+        "row",
+        "stored",
+        "tree_id",
     )
 
     def __init__(self, row=None, parsed=None):
@@ -442,7 +440,7 @@ class _Merge:
     def loose_match(self, parent, parsed):
         """Second chance for what matched nothing exactly: a placeholder, an
         edited comment, a filled placeholder, or a context root to re-attach."""
-        by_key, by_author, placeholders = self.index_of(parent)
+        _by_key, by_author, placeholders = self.index_of(parent)
         if parsed.is_placeholder:
             return self.first_unclaimed(parent.stored, lambda node: node.matchable and self.share_replies(node, parsed))
         name, instance, _ = self.parsed_key(parsed)
@@ -563,9 +561,7 @@ class _Merge:
             self.report.filled += 1
             self.report.updated += 1
             return
-        if row.edited_at and not parsed.edited:
-            new["edited_at"] = row.edited_at
-        elif row.edited_at and parsed.edited and new["body_key"] == row.body_key:
+        if row.edited_at and (not parsed.edited or new["body_key"] == row.body_key):
             new["edited_at"] = row.edited_at
         if any(getattr(row, name) != new[name] for name in COMPARED_FIELDS):
             node.changes = new
@@ -594,7 +590,9 @@ class _Merge:
                     parent_id=node.parent.pk,
                     position=node.position,
                     ancestry_unknown=node.ancestry_unknown,
-                    **dict(zip(TREE_FIELDS, node.layout or (node.row.tree_id, node.row.lft, node.row.rght, node.row.level))),
+                    **dict(
+                        zip(TREE_FIELDS, node.layout or (node.row.tree_id, node.row.lft, node.row.rght, node.row.level))
+                    ),
                 )
                 for node in moved
             ],
@@ -718,7 +716,6 @@ class _Merge:
         new_bots = [people[key].pk for key, is_bot in wanted.items() if is_bot and not people[key].is_bot]
         Person.objects.filter(pk__in=new_bots).update(is_bot=True)
         return {key: person.pk for key, person in people.items()}
-
 
 
 class _CommentInserter:

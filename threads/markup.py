@@ -36,7 +36,6 @@ _LINK_SCHEME = re.compile(r"(?:https?|mailto):", re.IGNORECASE)
 _DUMP_URL_START = re.compile(r"(?<![a-z0-9.+-])https?://", re.IGNORECASE)
 
 
-
 def _needs_reader(text):
     """Whether ``text`` has anything only the full reader handles: bullets,
     indentation, spacing to preserve, trailing blanks, tabs or other line
@@ -53,6 +52,7 @@ def _needs_reader(text):
         or text[:1] == " "
         or text[-1:] == " "
     )
+
 
 # Whitespace that HTML collapses outside <pre>.
 _HTML_SPACE = re.compile(r"[ \t\n\r\f]+")
@@ -127,9 +127,7 @@ def _render_image(renderer, tokens, idx, options, env):
     return f'<a href="{src}">{alt or src}</a>'
 
 
-_MARKDOWN = MarkdownIt("commonmark", {"html": False, "linkify": True}).enable(
-    ["linkify", "strikethrough"]
-)
+_MARKDOWN = MarkdownIt("commonmark", {"html": False, "linkify": True}).enable(["linkify", "strikethrough"])
 _MARKDOWN.linkify = _LINKIFY = _Linkify()
 # Refusing a destination makes markdown-it show the Markdown source as text.
 _MARKDOWN.validateLink = _is_allowed_link
@@ -143,7 +141,7 @@ _MARKDOWN.add_render_rule("link_close", _render_link)
 _MARKDOWN.add_render_rule("image", _render_image)
 
 _CLEANER = nh3.Cleaner(
-    tags=set("p br em strong del a blockquote code pre ul ol li hr".split()),
+    tags={"p", "br", "em", "strong", "del", "a", "blockquote", "code", "pre", "ul", "ol", "li", "hr"},
     # "*" must be given: left out, nh3 keeps its defaults, lang and title.
     attributes={"*": set(), "a": {"href"}, "ol": {"start"}},
     url_schemes={"http", "https", "mailto"},
@@ -429,9 +427,8 @@ class _DumpTextWriter(HTMLParser):
         if not words:
             self.space_due = self.space_due or bool(text)
             return
-        if text.startswith(" ") or self.space_due:
-            if self.line_has_text and not self.pending:
-                words = " " + words
+        if (text.startswith(" ") or self.space_due) and self.line_has_text and not self.pending:
+            words = " " + words
         self.write(words)
         self.space_due = text.endswith(" ")
 

@@ -74,6 +74,9 @@ class Person(models.Model):
     def __str__(self):
         return self.handle
 
+    def get_absolute_url(self):
+        return reverse("threads:profile", args=[self.handle])
+
     @property
     def handle(self):
         return f"{self.name}@{self.instance}" if self.instance else self.name
@@ -81,9 +84,6 @@ class Person(models.Model):
     @property
     def is_member(self):
         return self.user_id is not None
-
-    def get_absolute_url(self):
-        return reverse("threads:profile", args=[self.handle])
 
     def comment_karma(self):
         """Score summed over the comments a profile lists, in one query."""

@@ -87,8 +87,15 @@ def top_level_layout(thread, sort, now):
     if layout is None:
         key = sort_key(sort, now)
         tops = Comment.objects.top_level(thread).values_list(
-            "tree_id", "lft", "rght", "imported_upvotes", "local_upvotes", "imported_downvotes", "local_downvotes",
-            "created_at", "position",
+            "tree_id",
+            "lft",
+            "rght",
+            "imported_upvotes",
+            "local_upvotes",
+            "imported_downvotes",
+            "local_downvotes",
+            "created_at",
+            "position",
         )
         tops = sorted(tops, key=lambda t: key(t[3] + t[4], t[5] + t[6], t[7], t[8]))
         layout = [(top[0], (top[2] - top[1] + 1) // 2) for top in tops]

@@ -19,7 +19,7 @@ part. tests/test_pages.py checks that they agree with the models.
 """
 
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from html import escape
 from urllib.parse import quote
 
@@ -201,7 +201,7 @@ def profile_url(name, instance):
 
 def time_html(moment, now):
     """A ``<time>`` with relative text and the absolute UTC time on hover."""
-    moment = moment.astimezone(timezone.utc)
+    moment = moment.astimezone(UTC)
     return (
         f'<time datetime="{moment.isoformat()}" title="{moment:%Y-%m-%d %H:%M} UTC">'
         f"{format_age((now - moment).total_seconds())}</time>"
@@ -242,11 +242,7 @@ def _badges_html(node):
 
 def _head_html(node, viewer, parent_on_page):
     pk = node.pk
-    state = (
-        " is-placeholder"
-        if node.is_placeholder
-        else "" if node.is_normal else f" is-{escape(node.status)}"
-    )
+    state = " is-placeholder" if node.is_placeholder else "" if node.is_normal else f" is-{escape(node.status)}"
     if pk == viewer.new_id:
         state += " is-new"
     parts = [
@@ -284,9 +280,7 @@ def _actions_html(node, viewer, parent_on_page):
     pk = node.pk
     parts = ['<div class="comment-actions">']
     if not node.is_placeholder:
-        parts.append(
-            vote_form_html(f"/comments/{pk}/vote/", viewer.votes.get(pk, 0), viewer.csrf_token)
-        )
+        parts.append(vote_form_html(f"/comments/{pk}/vote/", viewer.votes.get(pk, 0), viewer.csrf_token))
     if viewer.may_reply(node):
         parts.append(f' <a class="reply-link" href="/comments/{pk}/reply/">Reply</a>')
     parts.append(f' <a class="permalink" href="/comments/{pk}/">link</a>')
@@ -349,7 +343,9 @@ def render_comments(roots, viewer, *, budget=None, page_root_id=None, roots_pare
             out.append('<ol class="comment-list">')
             stack.append((node, iter(node.children), "</ol></details></li>"))
         elif node.descendant_count:
-            out.append(f'<a class="continue-thread" href="/comments/{node.pk}/">continue this thread</a></details></li>')
+            out.append(
+                f'<a class="continue-thread" href="/comments/{node.pk}/">continue this thread</a></details></li>'
+            )
         else:
             out.append("</details></li>")
     return mark_safe("".join(out))

@@ -107,11 +107,15 @@ def find_tree_problems(thread_ids=None):
             problems.append(TreeProblem(threads, f"tree {row['tree_id']} has {row['roots']} roots"))
         if row["low"] != 1 or row["high"] != 2 * row["nodes"]:
             problems.append(
-                TreeProblem(threads, f"tree {row['tree_id']}: lft/rght run {row['low']}..{row['high']} for {row['nodes']} nodes")
+                TreeProblem(
+                    threads, f"tree {row['tree_id']}: lft/rght run {row['low']}..{row['high']} for {row['nodes']} nodes"
+                )
             )
     duplicates = comments.values("tree_id", "lft").annotate(nodes=Count("pk"), thread=Min("thread_id"))
     for row in duplicates.filter(nodes__gt=1).order_by("tree_id", "lft"):
-        problems.append(TreeProblem((row["thread"],), f"tree {row['tree_id']}: {row['nodes']} nodes at lft {row['lft']}"))
+        problems.append(
+            TreeProblem((row["thread"],), f"tree {row['tree_id']}: {row['nodes']} nodes at lft {row['lft']}")
+        )
     misplaced_roots = comments.filter(parent=None).exclude(lft=1, level=0)
     for pk, thread_id in misplaced_roots.values_list("pk", "thread_id"):
         problems.append(TreeProblem((thread_id,), f"comment {pk} is a root but not at lft 1, level 0"))

@@ -19,8 +19,8 @@ from threads.forms import LockForm, ReplyForm, SignupForm, VoteForm
 from threads.links import back_url, int_param, login_url, new_comment_url, wants_json, with_anchor
 from threads.models import Comment, Person, Thread
 from threads.pages import subtree_comments, thread_comments, viewer_for
-from threads.ratelimit import client_key, ratelimit
 from threads.ranking import HOT, NEW, SORTS, TOP, parse_sort
+from threads.ratelimit import client_key, ratelimit
 from threads.rendering import fetch_nodes, render_comments
 from threads.replies import create_reply, delete_comment, edit_comment, remove_comment, set_locked
 from threads.voting import cast_vote
@@ -33,7 +33,9 @@ PROFILE_COMMENTS_PER_PAGE = 25
 @require_GET
 def home(request):
     sort = request.GET.get("sort") if request.GET.get("sort") in HOME_SORTS else HOT
-    page = Paginator(Thread.objects.ranked_ids(sort, timezone.now()), THREADS_PER_PAGE).get_page(request.GET.get("page"))
+    page = Paginator(Thread.objects.ranked_ids(sort, timezone.now()), THREADS_PER_PAGE).get_page(
+        request.GET.get("page")
+    )
     by_pk = Thread.objects.for_listing().in_bulk(page.object_list)
     threads = [by_pk[pk] for pk in page.object_list if pk in by_pk]
     return render(request, "threads/home.html", {"threads": threads, "page": page, "sort": sort, "sorts": HOME_SORTS})
@@ -236,7 +238,9 @@ def signup(request):
         login(request, form.save(), backend="threads.auth.CachedModelBackend")
         return redirect(back_url(request, resolve_url("threads:home"), "", use_referer=False))
     return render(
-        request, "registration/signup.html", {"form": form, "next": request.POST.get("next") or request.GET.get("next", "")}
+        request,
+        "registration/signup.html",
+        {"form": form, "next": request.POST.get("next") or request.GET.get("next", "")},
     )
 
 

@@ -46,7 +46,10 @@ def _sqlite_statements():
         f"ON CONFLICT {{conflict}} DO UPDATE SET value = excluded.value, created_at = excluded.created_at "
         f"WHERE {vote}.value <> excluded.value"
     )
-    counts = "SELECT imported_upvotes + local_upvotes, imported_downvotes + local_downvotes, {extra} FROM {table} WHERE id = %s"
+    counts = (
+        "SELECT imported_upvotes + local_upvotes, imported_downvotes + local_downvotes, {extra} "
+        "FROM {table} WHERE id = %s"
+    )
     return {
         Comment: {
             "upsert": upsert.format(

@@ -230,7 +230,9 @@ class _Parser:
                 return None
             if token == "link":
                 if indent % 2 or indent < 2:
-                    self.fail(index + 1, f"comment header at indent {indent}; headers sit at an even indent of 2 or more")
+                    self.fail(
+                        index + 1, f"comment header at indent {indent}; headers sit at an even indent of 2 or more"
+                    )
                 return indent, match[2]
             if self.indent_of(probe) != indent + 2 or not (token in PRE_TOKENS or BADGE_LINE_RE.match(token)):
                 return None

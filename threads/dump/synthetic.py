@@ -92,6 +92,8 @@ HOSTS = (
     ("lemmy.juggler.jp", 1, JAPANESE),
 )
 
+# Word tables, laid out by hand.
+# fmt: off
 NAME_WORDS = (
     "otter", "pixel", "toast", "marmot", "cactus", "badger", "comet", "walrus",
     "pickle", "raven", "tofu", "moss", "lantern", "gecko", "noodle", "falcon",
@@ -210,52 +212,142 @@ TOPICS = (
         ),
     },
 )
+# fmt: on
 
 ADJECTIVES = (
-    "new", "huge", "tiny", "ridiculous", "predictable", "expensive", "reasonable",
-    "broken", "unprecedented", "boring", "dangerous", "overdue", "controversial",
-    "symbolic", "temporary", "impressive", "bizarre", "sensible", "messy", "quiet",
+    "new",
+    "huge",
+    "tiny",
+    "ridiculous",
+    "predictable",
+    "expensive",
+    "reasonable",
+    "broken",
+    "unprecedented",
+    "boring",
+    "dangerous",
+    "overdue",
+    "controversial",
+    "symbolic",
+    "temporary",
+    "impressive",
+    "bizarre",
+    "sensible",
+    "messy",
+    "quiet",
 )
 SUBJECTS = (
-    "I", "We", "They", "Most people", "Nobody", "Everyone I know", "My neighbour",
-    "The article", "This", "Half the comments here", "The mods", "My brother-in-law",
-    "Someone on here", "Anyone with a brain", "The whole industry", "My old boss",
+    "I",
+    "We",
+    "They",
+    "Most people",
+    "Nobody",
+    "Everyone I know",
+    "My neighbour",
+    "The article",
+    "This",
+    "Half the comments here",
+    "The mods",
+    "My brother-in-law",
+    "Someone on here",
+    "Anyone with a brain",
+    "The whole industry",
+    "My old boss",
 )
 PREDICATES = (
-    "said", "never cared about", "always complained about", "kept talking about",
-    "ended up paying for", "could not explain", "will probably ignore", "already warned about",
-    "pointed out", "didn’t expect", "wouldn’t trust", "couldn’t care less about",
-    "underestimated", "wrote a whole thread about", "saw right through", "voted against",
-    "should have seen", "got burned by", "kept defending", "tried to fix",
+    "said",
+    "never cared about",
+    "always complained about",
+    "kept talking about",
+    "ended up paying for",
+    "could not explain",
+    "will probably ignore",
+    "already warned about",
+    "pointed out",
+    "didn’t expect",
+    "wouldn’t trust",
+    "couldn’t care less about",
+    "underestimated",
+    "wrote a whole thread about",
+    "saw right through",
+    "voted against",
+    "should have seen",
+    "got burned by",
+    "kept defending",
+    "tried to fix",
 )
 FUTURE_VERBS = (
-    "cut", "expand", "review", "replace", "delay", "fund", "scrap", "double", "rethink", "approve",
+    "cut",
+    "expand",
+    "review",
+    "replace",
+    "delay",
+    "fund",
+    "scrap",
+    "double",
+    "rethink",
+    "approve",
 )
 WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 PERIODS = ("week", "month", "year", "summer", "winter", "time")
 OPENERS = (
-    "Honestly, ", "Tbh ", "Well, ", "Yeah, ", "Not gonna lie, ", "IMO ", "Fun fact: ",
-    "Counterpoint: ", "So ", "",
+    "Honestly, ",
+    "Tbh ",
+    "Well, ",
+    "Yeah, ",
+    "Not gonna lie, ",
+    "IMO ",
+    "Fun fact: ",
+    "Counterpoint: ",
+    "So ",
+    "",
 )
 ENDINGS = (".", ".", ".", ".", "?", "!", "…")
 REACTIONS = (
-    "This.", "Lol", "Source?", "Fair point.", "Came here to say this.", "Underrated comment.",
-    "Yikes.", "Thanks, TIL.", "Can confirm.", "Why is this downvoted?", "Same here.", "xD",
-    "Big if true.", "¯\\_(ツ)_/¯", "Username checks out.", "Oof.", "100% this.",
+    "This.",
+    "Lol",
+    "Source?",
+    "Fair point.",
+    "Came here to say this.",
+    "Underrated comment.",
+    "Yikes.",
+    "Thanks, TIL.",
+    "Can confirm.",
+    "Why is this downvoted?",
+    "Same here.",
+    "xD",
+    "Big if true.",
+    "¯\\_(ツ)_/¯",
+    "Username checks out.",
+    "Oof.",
+    "100% this.",
 )
 # Untrusted text that a renderer must escape; the dump keeps it verbatim.
 MARKUP_SNIPPETS = (
-    "<script>alert('pwned')</script>", "if a < b && b > c", "Tom & Jerry", "AT&T",
-    "<b>not bold</b>", "&amp; friends", "x<y>z", "<!-- hidden -->", "<img src=x onerror=alert(1)>",
+    "<script>alert('pwned')</script>",
+    "if a < b && b > c",
+    "Tom & Jerry",
+    "AT&T",
+    "<b>not bold</b>",
+    "&amp; friends",
+    "x<y>z",
+    "<!-- hidden -->",
+    "<img src=x onerror=alert(1)>",
 )
 LIST_LEADS = (
-    "It’s stored in my head in this fashion:", "A few things to keep in mind:",
-    "My list, in no particular order:", "Off the top of my head:", "Pros and cons:",
-    "What actually happened:", "Short version:",
+    "It’s stored in my head in this fashion:",
+    "A few things to keep in mind:",
+    "My list, in no particular order:",
+    "Off the top of my head:",
+    "Pros and cons:",
+    "What actually happened:",
+    "Short version:",
 )
 EDIT_NOTES = (
-    "Edit: Flipped the names. They are now correct.", "Edit: typo.",
-    "Edit: thanks for the award, kind stranger.", "Edit: fixed the link.",
+    "Edit: Flipped the names. They are now correct.",
+    "Edit: typo.",
+    "Edit: thanks for the award, kind stranger.",
+    "Edit: fixed the link.",
     "Edit: I stand corrected, see below.",
 )
 DELETED_BODY = "deleted by creator"
@@ -402,10 +494,7 @@ class _TextMaker:
                 f"over {self._thing()}, according to {rng.choice(self.people)}."
             )
         elif roll < 0.85:
-            text = (
-                f"Critics called the plan “{rng.choice(ADJECTIVES)}” and warned that "
-                f"{self._clause()}."
-            )
+            text = f"Critics called the plan “{rng.choice(ADJECTIVES)}” and warned that {self._clause()}."
         else:
             text = f"In {rng.randint(1961, 2024)}, {person} {rng.choice(PREDICATES)} {self._thing()}."
         return text[0].upper() + text[1:]
@@ -450,10 +539,7 @@ class _TextMaker:
     def list_item(self):
         """Return the text of one list item (a phrase, sometimes a full sentence)."""
         rng = self.rng
-        if rng.random() < 0.5:
-            text = self._thing()
-        else:
-            text = self._clause() + rng.choice(("", ".", ";"))
+        text = self._thing() if rng.random() < 0.5 else self._clause() + rng.choice(("", ".", ";"))
         return text[0].upper() + text[1:]
 
 
@@ -488,7 +574,7 @@ class _ThreadWriter:
                 language_profiles.append(language_profile)
 
         positions = rng.sample(range(pool_size), 15)
-        display_names = rng.sample(DISPLAY_NAMES, 4) + [rng.choice(DISPLAY_NAMES_WITH_SEMICOLON)]
+        display_names = [*rng.sample(DISPLAY_NAMES, 4), rng.choice(DISPLAY_NAMES_WITH_SEMICOLON)]
         for position, display_name in zip(positions[:5], display_names):
             names[position] = display_name
         local_positions = positions[5 : 5 + rng.randint(4, 10)]
@@ -505,9 +591,7 @@ class _ThreadWriter:
         self.authors = []
         for position in range(pool_size):
             server = f"@{hosts[position]}" if hosts[position] else ""
-            badges = _badges(
-                op=position == op, moderator=position in moderators, admin=position in admins
-            )
+            badges = _badges(op=position == op, moderator=position in moderators, admin=position in admins)
             header_text = f"{names[position]}{server}{badges}"
             self.authors.append(Author(header_text, language_profiles[position]))
         # A few people write most comments, as on any forum; the OP answers a lot.
@@ -515,9 +599,7 @@ class _ThreadWriter:
         rng.shuffle(weights)
         weights[op] = max(weights) * 1.5
         self.pick_author = _weighted_picker(rng, self.authors, weights)
-        self.bots = [
-            Author(f"{name}@{host}{_badges(bot=True)}", ENGLISH, is_bot=True) for name, host in BOTS
-        ]
+        self.bots = [Author(f"{name}@{host}{_badges(bot=True)}", ENGLISH, is_bot=True) for name, host in BOTS]
 
     def _username(self):
         """Return a Lemmy-valid username (``[a-zA-Z0-9_]{3,}``).
@@ -637,10 +719,7 @@ class _ThreadWriter:
         ended with a list.
         """
         rng = self.rng
-        if depth == 0 and rng.random() < 0.015:
-            author = rng.choice(self.bots)
-        else:
-            author = self.pick_author()
+        author = rng.choice(self.bots) if depth == 0 and rng.random() < 0.015 else self.pick_author()
         header_indent = " " * (2 * depth + 2)
         inner = header_indent + "  "
         lines = [f"{header_indent}{BULLET} {author.header_text}", inner + "link", inner + "fedilink"]
@@ -659,10 +738,7 @@ class _ThreadWriter:
         if edited:
             # The age then dates the last edit: mostly soon after posting, sometimes much later.
             lines.append(inner + "edit-2")
-            if rng.random() < 0.8:
-                shown_age = max(0, int(age - rng.expovariate(1 / 3600)))
-            else:
-                shown_age = int(age * rng.random())
+            shown_age = max(0, int(age - rng.expovariate(1 / 3600))) if rng.random() < 0.8 else int(age * rng.random())
         lines += (inner + format_age(shown_age), "")
         lines += [inner + block if block else "" for block in blocks]
         # One piece per comment rather than per line keeps 100,000 comments in modest memory.
@@ -733,12 +809,14 @@ class _ThreadWriter:
             lines = ["This is the best summary I could come up with:", ""]
             for paragraph in quoted:
                 lines.extend(("", paragraph))
-            lines.extend((
-                "",
-                "",
-                f"The original article contains {original:,} words, the summary contains {words} words. "
-                f"Saved {100 - 100 * words // original}%. I’m a bot and I’m open source!",
-            ))
+            lines.extend(
+                (
+                    "",
+                    "",
+                    f"The original article contains {original:,} words, the summary contains {words} words. "
+                    f"Saved {100 - 100 * words // original}%. I’m a bot and I’m open source!",
+                )
+            )
             return lines
         if author.header_text.startswith("PipedLinkBot"):
             return [

@@ -5,7 +5,7 @@ with ``path:line: what is wrong`` and leaves the database as it was, while
 the other files are still imported.
 """
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from django.core.management.base import BaseCommand, CommandError
 from django.db import DatabaseError
@@ -22,7 +22,7 @@ def aware_datetime(text):
         value = datetime.fromisoformat(text)
     except ValueError:
         raise ValueError(f"not an ISO-8601 time: {text!r}") from None
-    return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 class Command(BaseCommand):
