@@ -12,6 +12,8 @@ from threads.trees import TREE_FIELDS, find_tree_problems
 DUMPS = Path(__file__).resolve().parent.parent / "fixtures" / "dumps"
 SEED_FULL = DUMPS / "000_057a36c12905d7f9.txt"
 SEED_CONTEXT = DUMPS / "001_458d5b64a4503857.txt"
+SEED_DUMPS = (SEED_FULL, SEED_CONTEXT)
+# When the seeds were captured (their ages, "5 months ago", count back from it); make run uses the same.
 CAPTURED_AT = datetime(2024, 11, 19, 12, 0, tzinfo=UTC)
 
 

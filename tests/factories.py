@@ -1,20 +1,18 @@
 """Small factories for tests: users, threads, comments built through the tree lock."""
 
 import itertools
-from datetime import UTC, datetime
-from pathlib import Path
 
 from django.contrib.auth import get_user_model
 
+from tests.conftest import CAPTURED_AT, SEED_DUMPS
+from threads.db import allocate_tree_ids
 from threads.importer import import_dump_file
 from threads.markup import render_dump_text
 from threads.models import Comment, Person, Thread
 from threads.replies import create_reply
-from threads.trees import allocate_tree_ids, rebuild_thread_trees, tree_write
+from threads.trees import rebuild_thread_trees, tree_write
 
 PASSWORD = "a-long-test-password-42"
-SEED_DUMPS = sorted((Path(__file__).resolve().parent.parent / "fixtures" / "dumps").glob("*.txt"))
-SEED_CAPTURED_AT = datetime(2024, 11, 19, 12, tzinfo=UTC)
 _fingerprints = itertools.count(1)
 
 
@@ -101,7 +99,7 @@ def make_big_thread(size, top_level=20):
         )
 
     with tree_write(thread.pk):
-        tree_ids = allocate_tree_ids(top_level)
+        tree_ids = allocate_tree_ids(Comment, top_level)
         rows = Comment.objects.bulk_create([add(None, tree_id, 0) for tree_id in tree_ids])
         while len(rows) < size:
             wave = [
@@ -117,5 +115,5 @@ def make_big_thread(size, top_level=20):
 def import_seed_dumps():
     """Import the two seed dumps, as ``make run`` does; return the thread."""
     for path in SEED_DUMPS:
-        import_dump_file(path, captured_at=SEED_CAPTURED_AT)
+        import_dump_file(path, captured_at=CAPTURED_AT)
     return Thread.objects.get()

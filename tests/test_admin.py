@@ -1,7 +1,8 @@
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import TestCase
 
-from tests.factories import SEED_DUMPS, make_comment, make_person, make_thread, make_user
+from tests.conftest import SEED_DUMPS
+from tests.factories import make_comment, make_person, make_thread, make_user
 from threads.models import Capture, Comment, Thread
 from threads.trees import find_tree_problems
 

@@ -27,7 +27,6 @@ skipped. Run them alone with
 
 import os
 import re
-from datetime import UTC, datetime
 from pathlib import Path
 
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
@@ -36,6 +35,7 @@ import pytest
 from django.contrib.auth.models import User
 from playwright.sync_api import expect, sync_playwright
 
+from tests.conftest import CAPTURED_AT, SEED_FULL
 from threads.importer import import_dump, import_dump_file
 from threads.models import Comment, Person, Thread, Vote
 from threads.replies import create_reply
@@ -49,8 +49,6 @@ CHROMIUM_ARGS = [
     "--disable-sync",
     "--no-first-run",
 ]
-SEED_DUMP = Path(__file__).resolve().parent.parent / "fixtures" / "dumps" / "000_057a36c12905d7f9.txt"
-CAPTURED_AT = datetime(2024, 11, 19, 12, tzinfo=UTC)
 STRICT_CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' https: data:; "
     "object-src 'none'; base-uri 'none'; form-action 'self'"
@@ -82,7 +80,7 @@ def browser():
 def thread(transactional_db):
     """The seed thread, imported as `make run` imports it, and a member."""
     User.objects.create_user(USERNAME, password=PASSWORD)
-    report = import_dump_file(SEED_DUMP, captured_at=CAPTURED_AT)
+    report = import_dump_file(SEED_FULL, captured_at=CAPTURED_AT)
     return Thread.objects.get(pk=report.thread_id)
 
 

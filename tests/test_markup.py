@@ -7,16 +7,14 @@ dangerous string must come out as visible, escaped text, never as markup.
 import re
 import string
 from html.parser import HTMLParser
-from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from tests.conftest import SEED_FULL
 from threads import markup
 from threads.markup import LINK_REL, MAX_URL_LENGTH, html_to_dump_text, render_dump_text, render_markdown
-
-SEED_000 = Path(__file__).resolve().parent.parent / "fixtures" / "dumps" / "000_057a36c12905d7f9.txt"
 
 MARKDOWN_TAGS = {"p", "br", "em", "strong", "del", "a", "blockquote", "code", "pre", "ul", "ol", "li", "hr"}
 DUMP_TAGS = {"p", "br", "a", "pre", "ul", "li", "hr"}
@@ -115,7 +113,7 @@ def visible_text(html):
 
 def bombomom_reply_body():
     """The body of BombOmOm's second comment in seed 000, de-indented."""
-    lines = SEED_000.read_text(encoding="utf-8").split("\n")
+    lines = SEED_FULL.read_text(encoding="utf-8").split("\n")
     start = next(i for i, line in enumerate(lines) if "Ah, crap, that I do." in line)
     indent = len(lines[start]) - len(lines[start].lstrip(" "))
     return "\n".join(line[indent:] for line in lines[start : start + 4])

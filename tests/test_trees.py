@@ -7,10 +7,11 @@ from django.core.management import CommandError, call_command
 from django.db.models import F
 
 from tests.conftest import CAPTURED_AT, SEED_FULL, assert_trees_intact
+from threads.db import allocate_tree_ids
 from threads.exporter import export_thread
 from threads.importer import import_dump_file
 from threads.models import Comment, Thread
-from threads.trees import allocate_tree_ids, find_tree_problems, rebuild_thread_trees, tree_write
+from threads.trees import find_tree_problems, rebuild_thread_trees, tree_write
 
 pytestmark = pytest.mark.django_db
 
@@ -66,7 +67,7 @@ def test_roots_sharing_a_tree_id_are_split_apart_by_the_repair(thread):
 
 def test_allocated_tree_ids_are_new(thread):
     used = set(Comment.objects.values_list("tree_id", flat=True))
-    fresh = allocate_tree_ids(3)
+    fresh = allocate_tree_ids(Comment, 3)
     assert len(set(fresh)) == 3 and not used & set(fresh)
 
 

@@ -9,11 +9,11 @@ captured at T and exporting it as of T gives the same text back.
 
 from django.utils import timezone
 
-from threads.dump.formats import INDETERMINATE, format_age
+from threads.dump.formats import INDETERMINATE, STATUS_TEXTS, format_age
 from threads.dump.parser import DumpComment, ParsedDump
 from threads.dump.writer import write_dump
 from threads.markup import html_to_dump_text
-from threads.models import GONE_TEXTS, Comment
+from threads.models import Comment
 
 
 def export_thread(thread, as_of=None):
@@ -39,7 +39,7 @@ def dump_comment(comment, thread, as_of):
     shown_at = comment.edited_at or comment.created_at
     instance = comment.author.instance if comment.author.instance != thread.source_instance else ""
     if comment.is_gone:
-        body = GONE_TEXTS[comment.status] if comment.origin == Comment.Origin.LOCAL else comment.body
+        body = STATUS_TEXTS[comment.status] if comment.origin == Comment.Origin.LOCAL else comment.body
     elif comment.origin == Comment.Origin.LOCAL:
         body = html_to_dump_text(comment.body_html)
     else:

@@ -30,11 +30,12 @@ from django.db import connections, transaction
 from django.db.models import BooleanField, ExpressionWrapper, Q
 from django.utils import timezone
 
-from threads.dump.formats import parse_age
-from threads.dump.parser import BADGE_ORDER, DumpError, parse_dump
+from threads.db import allocate_ids, allocate_tree_ids
+from threads.dump.formats import BADGE_ORDER, parse_age
+from threads.dump.parser import DumpError, parse_dump
 from threads.markup import render_dump_text
 from threads.models import Capture, Comment, Person, Thread
-from threads.trees import TREE_FIELDS, allocate_tree_ids, lay_out, tree_write
+from threads.trees import TREE_FIELDS, lay_out, tree_write
 
 TITLE_LENGTH = 100
 INSERT_BATCH = 5000
@@ -321,14 +322,14 @@ class _Merge:
                     authors.append((self.parsed_key(parsed)[:2], parsed.is_bot))
         people = self.resolve_people(authors)
         layout = {}
-        for root, tree_id in zip(roots, allocate_tree_ids(len(roots)) if roots else []):
+        for root, tree_id in zip(roots, allocate_tree_ids(Comment, len(roots))):
             for parsed, lft, rght, level in lay_out(root, _children):
                 layout[id(parsed)] = (tree_id, lft, rght, level)
         context_root = roots[0] if self.is_context_view else None
         inserter = _CommentInserter(self, people)
         rows, written = [], 0
         total = self.report.added + self.report.placeholders
-        for pk, parent_pk, position, parsed in _numbered(roots, allocate_comment_ids(total)):
+        for pk, parent_pk, position, parsed in _numbered(roots, allocate_ids(Comment, total)):
             structure = (pk, parent_pk, position, parsed is context_root, *layout[id(parsed)])
             rows.append(inserter.row(structure, parsed, self.parsed_keys.get(id(parsed))))
             if len(rows) == INSERT_BATCH:
@@ -604,7 +605,7 @@ class _Merge:
         """Insert new comments with ``executemany``, their ids allocated first so
         a child's row can name its parent."""
         new_nodes = [node for node in self.walk() if node.is_new]
-        for node, pk in zip(new_nodes, allocate_comment_ids(len(new_nodes))):
+        for node, pk in zip(new_nodes, allocate_ids(Comment, len(new_nodes))):
             node.pk = pk
         inserter = _CommentInserter(self, people)
         for start in range(0, len(new_nodes), INSERT_BATCH):
@@ -653,7 +654,7 @@ class _Merge:
                 if node.parsed is root and node.is_new:
                     node.ancestry_unknown = True
         new_roots = [root for root in self.roots.children if root.tree_id is None]
-        for root, tree_id in zip(new_roots, allocate_tree_ids(len(new_roots)) if new_roots else []):
+        for root, tree_id in zip(new_roots, allocate_tree_ids(Comment, len(new_roots))):
             root.tree_id = tree_id
         for root in touched:
             for node, lft, rght, level in lay_out(root, _children):
@@ -831,31 +832,6 @@ def _numbered(roots, ids):
         pk = next(ids)
         yield pk, parent_pk, position, parsed
         stack.extend((child, pk, index) for index, child in reversed(list(enumerate(parsed.children))))
-
-
-def allocate_comment_ids(count):
-    """Reserve ``count`` comment ids for rows inserted with explicit ids.
-
-    PostgreSQL hands them out from the table's own sequence; on SQLite the
-    importer holds the only write lock, so the ids after the highest one
-    ever used (AUTOINCREMENT remembers deleted ones) are free.
-    """
-    if not count:
-        return []
-    connection = connections[Comment.objects.db]
-    table = Comment._meta.db_table
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            cursor.execute(
-                "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)", [table, count]
-            )
-            return [row[0] for row in cursor.fetchall()]
-        cursor.execute(f"SELECT MAX(id) FROM {connection.ops.quote_name(table)}")
-        highest = cursor.fetchone()[0] or 0
-        cursor.execute("SELECT seq FROM sqlite_sequence WHERE name = %s", [table])
-        remembered = cursor.fetchone()
-        start = max(highest, remembered[0] if remembered else 0) + 1
-    return list(range(start, start + count))
 
 
 @functools.lru_cache(maxsize=64)

@@ -24,9 +24,9 @@ from mptt.managers import TreeManager
 from mptt.models import MPTTModel, TreeForeignKey
 from mptt.querysets import TreeQuerySet
 
+from threads.db import allocate_tree_ids
 from threads.ranking import sort_key
 
-BADGE_ORDER = ("op", "mod", "admin", "bot")
 # Thread action URLs (threads/urls.py) that a slug must not shadow.
 RESERVED_SLUGS = {"vote", "reply", "lock"}
 
@@ -225,13 +225,7 @@ class CommentQuerySet(TreeQuerySet):
         return self if level is None else self.filter(level__lt=level)
 
 
-class CommentManager(TreeManager.from_queryset(CommentQuerySet)):
-    def _get_next_tree_id(self):
-        """Allocate tree ids without ``MAX(tree_id) + 1``, which two concurrent
-        writers on PostgreSQL can both read (notes/mptt.md §6)."""
-        from threads.trees import allocate_tree_ids
-
-        return allocate_tree_ids(1)[0]
+CommentManager = TreeManager.from_queryset(CommentQuerySet)
 
 
 class Comment(MPTTModel, VoteCounts):
@@ -304,6 +298,15 @@ class Comment(MPTTModel, VoteCounts):
         if self.is_placeholder:
             return f"placeholder #{self.pk}"
         return f"{self.author} #{self.pk}"
+
+    def save(self, *args, **kwargs):
+        """A new top-level comment starts a tree of its own, numbered from the
+        allocator every writer shares: django-mptt's ``MAX(tree_id) + 1`` can
+        be read by two writers at once on PostgreSQL, and mptt leaves tree
+        fields that are already set alone."""
+        if self._state.adding and self.parent_id is None and not self.lft:
+            self.tree_id, self.lft, self.rght, self.level = allocate_tree_ids(Comment, 1)[0], 1, 2, 0
+        super().save(*args, **kwargs)
 
     def get_absolute_url(self):
         return reverse("threads:comment", args=[self.pk])

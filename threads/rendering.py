@@ -25,8 +25,8 @@ from urllib.parse import quote
 
 from django.utils.safestring import mark_safe
 
-from threads.dump.formats import format_age
-from threads.models import BADGE_ORDER, Comment
+from threads.dump.formats import BADGE_ORDER, format_age
+from threads.models import Comment
 from threads.ranking import sort_key
 
 NODE_FIELDS = (

@@ -6,19 +6,19 @@ unlocked replies broke half the nodes of a test thread on PostgreSQL and
 SQLite). ``tree_write`` opens a transaction and locks the thread's row before
 anything reads a tree field: on PostgreSQL with ``SELECT … FOR UPDATE``; on
 SQLite the IMMEDIATE transaction mode already holds the database's write lock
-from ``BEGIN``. Writers of different threads only meet at the tree-id
-allocator, which uses a sequence on PostgreSQL.
+from ``BEGIN``. Writers of different threads only meet at the id allocators
+of ``threads.db``.
 """
 
 from contextlib import contextmanager
 from dataclasses import dataclass
 
-from django.db import connections, transaction
+from django.db import transaction
 from django.db.models import Count, F, Max, Min, Q
 
+from threads.db import allocate_tree_ids
 from threads.models import Comment, Thread
 
-TREE_ID_SEQUENCE = "threads_comment_tree_id_seq"
 TREE_FIELDS = ("tree_id", "lft", "rght", "level")
 
 
@@ -34,22 +34,6 @@ def tree_write(thread_id):
         list(Thread.objects.select_for_update(no_key=True).filter(pk=thread_id).values_list("pk", flat=True))
         yield
         Thread.objects.filter(pk=thread_id).update(tree_version=F("tree_version") + 1)
-
-
-def allocate_tree_ids(count):
-    """Return ``count`` tree ids that no other writer can be given.
-
-    On PostgreSQL they come from a sequence, so concurrent imports and
-    replies in different threads never share one. On SQLite a writer holds
-    the database's only write lock, so ``MAX(tree_id) + 1`` cannot race.
-    """
-    connection = connections[Comment.objects.db]
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT nextval(%s) FROM generate_series(1, %s)", [TREE_ID_SEQUENCE, count])
-            return [row[0] for row in cursor.fetchall()]
-    top = Comment._tree_manager.aggregate(top=Max("tree_id"))["top"] or 0
-    return list(range(top + 1, top + 1 + count))
 
 
 def lay_out(root, children_of):
@@ -158,7 +142,7 @@ def rebuild_thread_trees(thread_id):
             if root[2] in taken_elsewhere or root[2] in seen:
                 needing_ids.append(root)
             seen.add(root[2])
-        fresh = iter(allocate_tree_ids(len(needing_ids)) if needing_ids else ())
+        fresh = iter(allocate_tree_ids(Comment, len(needing_ids)))
         changed = []
         for root in roots:
             tree_id = next(fresh) if root in needing_ids else root[2]

@@ -1,4 +1,8 @@
-"""Vote counts and relative ages exactly as lemmy-ui prints them, both ways.
+"""The words, counts and ages of a dump exactly as lemmy-ui prints them, both ways.
+
+This is the one home of Lemmy's own strings (bullets, badge letters, the
+text shown for deleted and removed comments): the parser reads them and the
+writer prints them. What this forum's pages say is in ``threads.models``.
 
 lemmy-ui prints counts with ``Intl.NumberFormat`` compact notation (three
 significant digits) and ages with date-fns ``formatDistanceStrict``; the
@@ -11,6 +15,25 @@ import math
 import re
 from datetime import timedelta
 from decimal import Decimal
+
+BULLET = "•"
+SEPARATOR = "·"
+# Badge names in the order lemmy-ui glues their letters to a name (docs/dump-format.md).
+BADGE_LETTERS = {"op": "OP", "mod": "M", "admin": "A", "bot": "B"}
+BADGE_ORDER = tuple(BADGE_LETTERS)
+BADGE_NAMES = {letters: name for name, letters in BADGE_LETTERS.items()}
+# What lemmy-ui shows instead of a gone comment's body, and the status each means.
+DELETED_TEXT = "deleted by creator"
+REMOVED_TEXT = "Removed by mod"
+STATUS_TEXTS = {"deleted": DELETED_TEXT, "removed": REMOVED_TEXT}
+STATUS_OF_TEXT = {
+    DELETED_TEXT: "deleted",
+    REMOVED_TEXT: "removed",
+    # Lemmy's replacement for the comments of a deleted account, shown bare
+    # when a copy got the new text without the deleted flag.
+    "Permanently Deleted": "deleted",
+    "*Permanently Deleted*": "deleted",
+}
 
 COUNT_RE = re.compile(r"^(\d+)(?:\.(\d+))?([KMBT])?$")
 AGE_RE = re.compile(r"^(?:(?P<past>\d+) (?P<past_unit>[a-z]+?)s? ago|in (?P<future>\d+) (?P<future_unit>[a-z]+?)s?)$")

@@ -11,20 +11,17 @@ metadata then fails is refused, never read as text.
 import re
 from dataclasses import dataclass, field
 
-from threads.dump.formats import INDETERMINATE, FormatError, parse_age, parse_count
-
-BULLET = "•"
-SEPARATOR = "·"
-BADGE_NAMES = {"OP": "op", "M": "mod", "A": "admin", "B": "bot"}
-BADGE_LETTERS = {name: letters for letters, name in BADGE_NAMES.items()}
-BADGE_ORDER = ("op", "mod", "admin", "bot")
-
-STATUS_TEXTS = {
-    "deleted by creator": "deleted",
-    "Removed by mod": "removed",
-    "Permanently Deleted": "deleted",
-    "*Permanently Deleted*": "deleted",
-}
+from threads.dump.formats import (
+    BADGE_NAMES,
+    BADGE_ORDER,
+    BULLET,
+    INDETERMINATE,
+    SEPARATOR,
+    STATUS_OF_TEXT,
+    FormatError,
+    parse_age,
+    parse_count,
+)
 
 BULLET_LINE_RE = re.compile(r"^( *)• (.*\S)$")
 BADGE_LINE_RE = re.compile(r"^(?=.)(OP)?(M)?(A)?(B)?$")
@@ -79,7 +76,7 @@ class DumpComment:
 
     @property
     def status(self):
-        return STATUS_TEXTS.get(self.body.strip(), "normal") if not self.is_placeholder else "normal"
+        return STATUS_OF_TEXT.get(self.body.strip(), "normal") if not self.is_placeholder else "normal"
 
     @property
     def is_bot(self):

@@ -19,11 +19,9 @@ from bisect import bisect
 from dataclasses import dataclass
 from itertools import accumulate
 
-from threads.dump.formats import format_age, format_count
+from threads.dump.formats import BULLET, DELETED_TEXT, REMOVED_TEXT, SEPARATOR, format_age, format_count
 
 TOP_LEVEL_RATE = 0.1
-BULLET = "\u2022"
-SEPARATOR = "\u00b7"
 NBSP = "\u00a0"
 
 # Share of a thread's replies that answer the newest comment (a chain) rather
@@ -350,8 +348,6 @@ EDIT_NOTES = (
     "Edit: fixed the link.",
     "Edit: I stand corrected, see below.",
 )
-DELETED_BODY = "deleted by creator"
-REMOVED_BODY = "Removed by mod"
 URL_TEMPLATES = (
     "https://example.org/wiki/Page",
     "https://en.wikipedia.org/wiki/{Word}",
@@ -733,7 +729,7 @@ class _ThreadWriter:
         lines.append(inner + SEPARATOR)
 
         blocks, ends_with_list = self._body(author, parent_text)
-        edited = rng.random() < 0.1 or (blocks[0] == DELETED_BODY and rng.random() < 0.7)
+        edited = rng.random() < 0.1 or (blocks[0] == DELETED_TEXT and rng.random() < 0.7)
         shown_age = age
         if edited:
             # The age then dates the last edit: mostly soon after posting, sometimes much later.
@@ -743,7 +739,7 @@ class _ThreadWriter:
         lines += [inner + block if block else "" for block in blocks]
         # One piece per comment rather than per line keeps 100,000 comments in modest memory.
         self.pieces.append("\n".join(lines))
-        first_paragraph = None if blocks[0] in (DELETED_BODY, REMOVED_BODY) else blocks[0]
+        first_paragraph = None if blocks[0] in (DELETED_TEXT, REMOVED_TEXT) else blocks[0]
         return first_paragraph, ends_with_list
 
     def _body(self, author, parent_text):
@@ -754,9 +750,9 @@ class _ThreadWriter:
             return self._bot_body(author), False
         roll = rng.random()
         if roll < 0.02:
-            return [DELETED_BODY], False
+            return [DELETED_TEXT], False
         if roll < 0.03:
-            return [REMOVED_BODY], False
+            return [REMOVED_TEXT], False
         if roll < 0.18:
             return [rng.choice(REACTIONS)], False
 

@@ -5,8 +5,7 @@ gives ``text`` back line for line, which is what lets the exporter
 reproduce an imported dump.
 """
 
-from threads.dump.formats import format_count
-from threads.dump.parser import BADGE_LETTERS, BADGE_ORDER, BULLET, SEPARATOR
+from threads.dump.formats import BADGE_LETTERS, BADGE_ORDER, BULLET, SEPARATOR, format_count
 
 
 def write_dump(dump):

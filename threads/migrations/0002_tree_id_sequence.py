@@ -1,4 +1,4 @@
-"""A PostgreSQL sequence for comment tree ids (see threads.trees.allocate_tree_ids).
+"""A PostgreSQL sequence for comment tree ids (see threads.db.allocate_tree_ids).
 
 SQLite needs none: its writers are serialised, so MAX(tree_id) + 1 is safe there.
 """
