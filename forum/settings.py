@@ -220,6 +220,9 @@ CONTENT_SECURITY_POLICY = {
 # admin at most DUMP_UPLOAD_MAX_BYTES.
 DATA_UPLOAD_MAX_MEMORY_SIZE = 256 * 1024
 DUMP_UPLOAD_MAX_BYTES = int(os.environ.get("DJANGO_DUMP_UPLOAD_MAX_BYTES", str(32 * 1024 * 1024)))
+# The longest article an import takes: every listing and thread page carries
+# it, and Lemmy itself caps a post body far below this.
+DUMP_ARTICLE_MAX_BYTES = int(os.environ.get("DJANGO_DUMP_ARTICLE_MAX_BYTES", str(4 * 1024 * 1024)))
 FILE_UPLOAD_HANDLERS = [
     "threads.uploads.DumpSizeLimitHandler",
     "django.core.files.uploadhandler.MemoryFileUploadHandler",

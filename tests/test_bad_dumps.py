@@ -6,7 +6,8 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from tests.conftest import CAPTURED_AT, SEED_CONTEXT
-from threads.dump.parser import DumpError, parse_dump
+from threads.dump.errors import DumpError
+from threads.dump.reader import read_dump
 from threads.importer import import_dump
 from threads.models import Capture, Comment, Person, Thread
 
@@ -66,7 +67,7 @@ BAD_DUMPS = {
         9,
         "unknown metadata token 'vor 5 Monaten'",
     ),
-    "legacy bare score": (with_meta("link", "fedilink", "12", "•", "1 day ago"), 6, "bare score"),
+    "bare score followed by a bullet": (with_meta("link", "fedilink", "12", "•", "1 day ago"), 7, "bare score '12'"),
     "odd header indentation": (
         "Article.\n\n   • a@b.org\n     link\n     fedilink\n     arrow-up\n     1\n     ·\n     1 day ago\n\n     Hi",
         3,
@@ -91,7 +92,7 @@ BAD_DUMPS = {
 def test_malformed_dump_is_refused_with_its_line_and_reason(kind):
     text, line, message = BAD_DUMPS[kind]
     with pytest.raises(DumpError) as raised:
-        parse_dump(text, "bad.txt")
+        read_dump(text, "bad.txt")
     assert raised.value.line == line
     assert message in raised.value.message
     assert str(raised.value).startswith(f"bad.txt:{line}: ")
@@ -103,13 +104,23 @@ def test_bytes_that_are_not_utf8_name_their_line(db):
     assert str(raised.value).startswith("latin.txt:2: bytes that are not UTF-8")
 
 
-def test_empty_article_without_a_title_is_refused(db):
+def test_empty_article_imports_with_a_title_from_its_first_comment(db):
     text = "\n".join(
-        [HEADER, "    link", "    fedilink", "    arrow-up", "    1", "    ·", "    1 day ago", "", "    Hi"]
+        [
+            HEADER,
+            "    link",
+            "    fedilink",
+            "    arrow-up",
+            "    1",
+            "    ·",
+            "    1 day ago",
+            "",
+            "    Hi there, a link.",
+        ]
     )
-    with pytest.raises(DumpError, match="article is empty"):
-        import_dump(text, source="no-article.txt")
-    assert not Thread.objects.exists()
+    import_dump(text, source="no-article.txt")
+    thread = Thread.objects.get()
+    assert (thread.title, thread.title_source, thread.body) == ("Hi there, a link.", "derived", "")
 
 
 def database_state():

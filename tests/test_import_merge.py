@@ -12,7 +12,8 @@ from threads.dump.synthetic import generate_dump
 from threads.dump.synthetic import write_dump as write_synthetic_dump
 from threads.dump.writer import write_dump
 from threads.exporter import export_thread
-from threads.importer import COMPARED_FIELDS, EXISTING_FIELDS, _Merge, derive_title, import_dump, import_dump_file
+from threads.importer import import_dump, import_dump_file
+from threads.importer.identity import first_sentence
 from threads.models import Capture, Comment, Person, Thread
 
 pytestmark = pytest.mark.usefixtures("trees_stay_intact")
@@ -237,11 +238,11 @@ def test_op_badge_makes_its_author_the_thread_author(db):
     [
         ("Short first sentence. Then more.", "Short first sentence."),
         ("word " * 40, ("word " * 20).strip() + "…"),
-        ("", "fallback"),
+        ("", ""),
     ],
 )
 def test_title_is_the_first_sentence_cut_at_a_word(article, title):
-    assert derive_title(article, "fallback") == title
+    assert first_sentence(article) == title
 
 
 def test_new_top_level_comment_never_takes_a_nested_twin(db):
@@ -281,12 +282,30 @@ def test_reattaching_a_context_root_refreshes_the_cached_page_layout(client, db)
     assert html.count('class="comment') >= 16 and "RubberDuck" in html
 
 
-def test_every_stored_content_field_decides_whether_a_comment_changed(seed_text):
-    """A field the importer writes but does not compare would never be
-    updated by a newer capture."""
-    merge = _Merge(Thread(), parse_dump(seed_text), CAPTURED_AT, "", None, None)
-    written = set(merge.content(merge.dump.comments[0]))
-    assert set(COMPARED_FIELDS) == written & set(EXISTING_FIELDS)
+@pytest.mark.parametrize(
+    ("field", "old", "new", "stored"),
+    [
+        ("imported_downvotes", "    arrow-down\n    2\n", "    arrow-down\n    5\n", 5),
+        ("language", "    English\n    arrow-up\n    43\n", "    Deutsch\n    arrow-up\n    43\n", "Deutsch"),
+        ("badges", "  • bulwark@lemmy.world\n", "  • bulwark@lemmy.worldM\n", "mod"),
+        ("counts_approximate", "    arrow-up\n    43\n", "    arrow-up\n    1.2K\n", True),
+        (
+            "age_text",
+            "    ·\n    5 months ago\n\n    Hot take",
+            "    ·\n    6 months ago\n\n    Hot take",
+            "6 months ago",
+        ),
+    ],
+)
+def test_a_newer_capture_that_changes_one_field_updates_it(db, seed_text, field, old, new, stored):
+    """Whatever a capture says about a comment decides whether it changed:
+    a field written but not compared would never be updated."""
+    import_dump_file(SEED_FULL, captured_at=CAPTURED_AT)
+    assert seed_text.count(old) >= 1
+    later = seed_text.replace(old, new, 1)
+    report = import_dump(later, source="later.txt", captured_at=CAPTURED_AT + timedelta(days=1))
+    assert report.updated == 1 and report.added == 0
+    assert getattr(by_author("bulwark"), field) == stored
 
 
 def test_command_shows_progress_of_a_large_import_and_of_its_re_import(tmp_path):

@@ -4,6 +4,7 @@ import os
 import re
 import subprocess
 import sys
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -365,10 +366,9 @@ def test_api_never_publishes_a_removed_comments_text(client, db):
 
 def test_an_import_keeps_votes_and_the_lock_set_meanwhile(db, seed_text):
     report = import_dump(seed_text, source="seed.txt", captured_at=CAPTURED_AT)
-    stale = Thread.objects.get(pk=report.thread_id)
-    Thread.objects.filter(pk=stale.pk).update(local_upvotes=3, is_locked=True)
-    from threads.importer import _update_thread
-
-    _update_thread(stale, CAPTURED_AT, None, "")
-    fresh = Thread.objects.get(pk=stale.pk)
+    Thread.objects.filter(pk=report.thread_id).update(local_upvotes=3, is_locked=True)
+    later = seed_text.replace("    43\n", "    50\n")
+    import_dump(later, source="later.txt", captured_at=CAPTURED_AT + timedelta(days=1))
+    fresh = Thread.objects.get(pk=report.thread_id)
     assert fresh.local_upvotes == 3 and fresh.is_locked
+    assert Comment.objects.get(author__name="bulwark").imported_upvotes == 50

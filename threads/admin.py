@@ -16,7 +16,7 @@ from django.template.response import TemplateResponse
 from django.urls import path
 from mptt.admin import MPTTModelAdmin
 
-from threads.dump.parser import DumpError
+from threads.dump.errors import DumpError
 from threads.forms import ImportDumpsForm
 from threads.importer import import_dump
 from threads.markup import render_dump_text, render_markdown

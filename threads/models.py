@@ -12,6 +12,8 @@ Invariants other code keeps:
 - Shown vote counts are imported plus local. Imports write only the
   ``imported_*`` counters; members' votes only the ``local_*`` ones, which
   database triggers (migration 0005) keep equal to the ``Vote`` rows.
+  ``votes_shown`` says how much of the imported half a page showed: pages
+  of older lemmy-ui show a score only, so its up and down are unknown.
 """
 
 from django.conf import settings
@@ -25,6 +27,7 @@ from mptt.models import MPTTModel, TreeForeignKey
 from mptt.querysets import TreeQuerySet
 
 from threads.db import allocate_tree_ids
+from threads.dump.formats import NO_SCORE, SCORE_ONLY, UP_AND_DOWN
 from threads.ranking import sort_key
 
 # Thread action URLs (threads/urls.py) that a slug must not shadow.
@@ -36,8 +39,11 @@ class PersonQuerySet(models.QuerySet):
         return self.filter(user__isnull=True)
 
     def get_by_handle(self, handle):
-        """Find a person by ``name`` (a member first) or ``name@instance``."""
+        """Find a person by ``name`` (a member first) or ``name@instance``;
+        ``name@?`` is an author of another instance whose host no page showed."""
         name, _, instance = handle.rpartition("@") if "@" in handle else (handle, "", "")
+        if instance == Person.UNKNOWN_HOST:
+            return self.imported().get(name=name, instance="", instance_known=False)
         if instance:
             return self.imported().get(name=name, instance=instance)
         member = self.filter(user__username=name).first()
@@ -52,8 +58,15 @@ class Person(models.Model):
     """
 
     name = models.CharField(max_length=255)
+    UNKNOWN_HOST = "?"
+
     instance = models.CharField(
         max_length=253, blank=True, default="", help_text="Host of an imported author; empty for none."
+    )
+    instance_known = models.BooleanField(
+        default=True,
+        help_text="False for an author of another instance whose host the page did not show (lemmy-ui 0.19.3 "
+        "and older show display names without one); never merged with a local author of the same name.",
     )
     is_bot = models.BooleanField(default=False)
     user = models.OneToOneField(
@@ -67,7 +80,9 @@ class Person(models.Model):
         verbose_name_plural = "people"
         constraints = [
             models.UniqueConstraint(
-                fields=["name", "instance"], condition=Q(user__isnull=True), name="unique_imported_person"
+                fields=["name", "instance", "instance_known"],
+                condition=Q(user__isnull=True),
+                name="unique_imported_person",
             ),
         ]
 
@@ -79,6 +94,8 @@ class Person(models.Model):
 
     @property
     def handle(self):
+        if not self.instance_known:
+            return f"{self.name}@{self.UNKNOWN_HOST}"
         return f"{self.name}@{self.instance}" if self.instance else self.name
 
     @property
@@ -105,10 +122,21 @@ class VoteCounts(models.Model):
     equal to the vote rows by database triggers, migration 0005). Pages show
     the sum."""
 
+    class VotesShown(models.TextChoices):
+        UP_AND_DOWN = UP_AND_DOWN, "up and down votes"
+        SCORE_ONLY = SCORE_ONLY, "the score only"
+        NO_SCORE = NO_SCORE, "no score"
+
     imported_upvotes = models.PositiveIntegerField(default=0)
     imported_downvotes = models.PositiveIntegerField(default=0)
     local_upvotes = models.PositiveIntegerField(default=0)
     local_downvotes = models.PositiveIntegerField(default=0)
+    votes_shown = models.CharField(
+        max_length=8,
+        choices=VotesShown.choices,
+        default=UP_AND_DOWN,
+        help_text="What the imported counts hold: a score only leaves up and down unknown.",
+    )
 
     class Meta:
         abstract = True
@@ -124,6 +152,14 @@ class VoteCounts(models.Model):
     @property
     def score(self):
         return self.upvotes - self.downvotes
+
+    @property
+    def votes_split_known(self):
+        return self.votes_shown == UP_AND_DOWN
+
+    @property
+    def score_known(self):
+        return self.votes_shown != NO_SCORE
 
 
 class ThreadQuerySet(models.QuerySet):
@@ -148,23 +184,44 @@ class Thread(VoteCounts):
     """The article of a Lemmy post page, and the home of its comment tree.
 
     A thread is identified by ``fingerprint``, a hash of its normalised
-    article text, so every capture of the same post merges into it.
-    ``comment_count`` counts real (non-placeholder) comments and is kept by
-    the writers that add them.
+    article text, so every capture of the same post merges into it; a link
+    post without an article is named by its community, author and title
+    when a full page showed them, and otherwise by its comments
+    (``threads.importer.capture.find_thread``). ``comment_count`` counts
+    real (non-placeholder) comments and is kept by the writers that add
+    them; ``shown_comment_count`` is what a full page said, which may count
+    comments never captured.
     """
 
+    class TitleSource(models.TextChoices):
+        DUMP = "dump", "found in a dump"
+        DERIVED = "derived", "derived from the text"
+        GIVEN = "given", "given on import"
+
     title = models.CharField(max_length=200)
+    title_source = models.CharField(
+        max_length=8,
+        choices=TitleSource.choices,
+        default=TitleSource.DERIVED,
+        help_text="A found title replaces a derived one; a given one is never replaced by an import.",
+    )
     slug = models.SlugField(max_length=80, allow_unicode=False)
     body = models.TextField(blank=True, help_text="The article as captured, one blank line between paragraphs.")
     body_html = models.TextField(blank=True, editable=False)
     fingerprint = models.CharField(max_length=64, unique=True, editable=False)
     author = models.ForeignKey(Person, null=True, blank=True, on_delete=models.SET_NULL, related_name="threads")
+    author_badges = models.CharField(max_length=32, blank=True, help_text="The post author's badges: mod, admin, bot.")
     source_instance = models.CharField(
         max_length=253, blank=True, default="", help_text="The instance whose page the dumps show."
     )
-    created_at = models.DateTimeField(default=timezone.now, help_text="First capture, or creation here.")
+    community = models.CharField(max_length=255, blank=True, help_text="The community a full page named.")
+    link_domain = models.CharField(max_length=253, blank=True, help_text="The domain a link post points at.")
+    created_at = models.DateTimeField(
+        default=timezone.now, help_text="When the post was made, if a full page said; else its first capture."
+    )
     captured_at = models.DateTimeField(null=True, blank=True, help_text="Latest capture imported.")
     comment_count = models.PositiveIntegerField(default=0)
+    shown_comment_count = models.PositiveIntegerField(null=True, blank=True)
     is_locked = models.BooleanField(default=False, help_text="Locked threads take no new replies.")
     tree_version = models.PositiveIntegerField(
         default=0, editable=False, help_text="Bumped by every tree write; caches of the tree's shape key on it."
@@ -264,6 +321,9 @@ class Comment(MPTTModel, VoteCounts):
     author = models.ForeignKey(
         Person, null=True, blank=True, on_delete=models.PROTECT, related_name="comments", db_index=False
     )
+    author_shown = models.CharField(
+        max_length=255, blank=True, help_text="The author as the page showed it when no person could be told from it."
+    )
     badges = models.CharField(max_length=32, blank=True, help_text="Comma-separated: op, mod, admin, bot.")
     is_distinguished = models.BooleanField(default=False)
     is_cake_day = models.BooleanField(default=False)
@@ -292,6 +352,8 @@ class Comment(MPTTModel, VoteCounts):
             # A page's subtrees in tree order: thread = ? AND tree_id IN (...) ORDER BY tree_id, lft.
             models.Index(fields=["thread", "tree_id", "lft"]),
             models.Index(fields=["author", "-created_at"]),
+            # A link post's captures are tied together by their comments.
+            models.Index(fields=["body_key"]),
         ]
 
     def __str__(self):

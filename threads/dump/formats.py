@@ -35,8 +35,15 @@ STATUS_OF_TEXT = {
     "*Permanently Deleted*": "deleted",
 }
 
+# Which vote counts a page showed: both (lemmy-ui 0.19.4 and later), the
+# score alone (older pages, or a logged-in reader's display settings), or no
+# score that could be told apart from the age.
+UP_AND_DOWN = "up_down"
+SCORE_ONLY = "score"
+NO_SCORE = "none"
+
 COUNT_RE = re.compile(r"^(\d+)(?:\.(\d+))?([KMBT])?$")
-AGE_RE = re.compile(r"^(?:(?P<past>\d+) (?P<past_unit>[a-z]+?)s? ago|in (?P<future>\d+) (?P<future_unit>[a-z]+?)s?)$")
+AGE_RE = re.compile(r"^(?:(?P<past>\d+) (?P<past_unit>[a-z]+) ago|in (?P<future>\d+) (?P<future_unit>[a-z]+))$")
 INDETERMINATE = "indeterminate"
 
 SI_SUFFIXES = (("T", 10**12), ("B", 10**9), ("M", 10**6), ("K", 10**3))
@@ -48,6 +55,17 @@ DAY = 24 * HOUR
 MONTH = 30 * DAY
 YEAR = 365 * DAY
 UNIT_SECONDS = {"second": 1, "minute": MINUTE, "hour": HOUR, "day": DAY, "month": MONTH, "year": YEAR}
+# The ages each unit covers in date-fns ``formatDistanceStrict``: a unit is
+# used from its lower bound up to the next unit's; a rounded "12 months" is
+# printed as "1 year", so months stop at 11 and "1 year" starts at 345 days.
+UNIT_BANDS = {
+    "second": (0, MINUTE),
+    "minute": (MINUTE, HOUR),
+    "hour": (HOUR, DAY),
+    "day": (DAY, MONTH),
+    "month": (MONTH, 11.5 * MONTH),
+    "year": (11.5 * MONTH, float("inf")),
+}
 # The importer subtracts an age from the capture time; a larger one would
 # leave the years a datetime can hold.
 MAX_AGE_YEARS = 1000
@@ -127,31 +145,63 @@ def format_age(seconds):
     return f"in {words}" if future else f"{words} ago"
 
 
+def age_window(text):
+    """Return ``(low, high)``, the seconds before capture for which lemmy-ui
+    prints ``text`` (negative for a time ahead of the capture), or ``None``
+    for ``indeterminate``.
+
+    Raises ``FormatError`` for text lemmy-ui cannot print: an unknown unit,
+    a leading zero, a singular that is not 1 (``221 day ago``) or a plural
+    that is (``1 days ago``), or a number outside its unit's band
+    (``45 days ago``, ``13 months ago``, ``0 minutes ago``). Such ages would
+    store times that never existed, and in practice they mean a page read
+    with the wrong grammar.
+    """
+    age = _read_age(text)
+    if age is None:
+        return None
+    future, low, high, _ = age
+    return (-high, -low) if future else (low, high)
+
+
 @functools.lru_cache(maxsize=4096)
 def parse_age(text):
     """Return the timedelta before capture that ``text`` stands for, or ``None``
-    for ``indeterminate``.
+    for ``indeterminate``; raise ``FormatError`` as ``age_window`` does.
 
-    The result is chosen so that ``format_age`` prints ``text`` again (for
-    instance "60 minutes" is 59.5 minutes, since 60 whole minutes print as
+    The result is the age's nominal value ("5 months" is 150 days) where
+    lemmy-ui would print that value as ``text``, else the low end of its
+    window ("60 minutes" is 59.5 minutes, since 60 whole minutes print as
     "1 hour"), which keeps export round trips exact.
     """
+    age = _read_age(text)
+    if age is None:
+        return None
+    future, low, high, nominal = age
+    seconds = nominal if low <= nominal < high else low
+    return timedelta(seconds=-seconds if future else seconds)
+
+
+def _read_age(text):
+    """``(future, low, high, nominal)`` in seconds, ``low`` included, all of
+    them magnitudes; ``None`` for ``indeterminate``."""
     if text == INDETERMINATE:
         return None
     match = AGE_RE.match(text)
     if not match:
         raise FormatError(f"unparseable age {text!r}")
     future = match["future"] is not None
-    number = int(match["future"] if future else match["past"])
-    unit = match["future_unit"] if future else match["past_unit"]
+    digits, word = (match["future"], match["future_unit"]) if future else (match["past"], match["past_unit"])
+    number, plural = int(digits), word.endswith("s")
+    unit = word.removesuffix("s")
     if unit not in UNIT_SECONDS:
         raise FormatError(f"unparseable age {text!r}: unknown unit {unit!r}")
-    sign = -1 if future else 1
-    unit_seconds = UNIT_SECONDS[unit]
-    nominal = number * unit_seconds
+    nominal = number * UNIT_SECONDS[unit]
     if nominal > MAX_AGE_YEARS * YEAR:
         raise FormatError(f"age {text!r} is more than {MAX_AGE_YEARS} years")
-    for candidate in (nominal, nominal - unit_seconds // 2 + 1, nominal + unit_seconds // 2 - 1):
-        if format_age(sign * candidate) == text:
-            return timedelta(seconds=sign * candidate)
-    return timedelta(seconds=sign * nominal)
+    band_low, band_high = UNIT_BANDS[unit]
+    low = max((number - 0.5) * UNIT_SECONDS[unit], band_low)
+    high = min((number + 0.5) * UNIT_SECONDS[unit], band_high)
+    if (len(digits) > 1 and digits[0] == "0") or plural == (number == 1) or low >= high:
+        raise FormatError(f"age {text!r} is not one lemmy-ui prints")
+    return future, low, high, nominal

@@ -1,27 +1,43 @@
-"""Parse the text of a Lemmy post page into its article and comment tree.
+"""Parse the lines of a Lemmy post page into its article and comment tree.
 
 A pure function of the text (no Django), following the grammar in
-``notes/dump-format.md``. The hard part is that a comment body's list items
-and a reply's header look the same (``• text`` at the same indentation):
-only the metadata block after a real header (``link`` at the next indent,
-ending in an age) tells them apart, so a bullet followed by ``link`` whose
-metadata then fails is refused, never read as text.
+docs/dump-format.md. The hard part is that a comment body's list items and
+a reply's header look the same (``• text`` at the same indentation): only
+the metadata block after a real header (``link`` at the next indent, ending
+in an age) tells them apart, so a bullet followed by ``link`` whose metadata
+then fails is refused, never read as text.
+
+Two layouts of that metadata exist: lemmy-ui 0.19.4 and later (``arrow-up N
+… · AGE``) and older pages (a score glued to the age, ``threads.dump.legacy``).
+A file is read in one of them, told by its first vote group; a file mixing
+the two is refused. Chrome around the page (a full page's navbar and
+sidebar, a mirror's title line) is taken off before this, in
+``threads.dump.page``.
 """
 
 import re
 from dataclasses import dataclass, field
 
+from threads.dump import legacy
+from threads.dump.errors import DumpError
 from threads.dump.formats import (
     BADGE_NAMES,
     BADGE_ORDER,
     BULLET,
     INDETERMINATE,
+    NO_SCORE,
+    SCORE_ONLY,
     SEPARATOR,
     STATUS_OF_TEXT,
+    UP_AND_DOWN,
     FormatError,
+    age_window,
     parse_age,
     parse_count,
 )
+
+CURRENT = "current"
+LEGACY = "legacy"
 
 BULLET_LINE_RE = re.compile(r"^( *)• (.*\S)$")
 BADGE_LINE_RE = re.compile(r"^(?=.)(OP)?(M)?(A)?(B)?$")
@@ -29,30 +45,33 @@ HOST_AND_BADGES_RE = re.compile(r"^([a-z0-9-]+(?:\.[a-z0-9-]+)+)((?:OP)?M?A?B?)$
 LOCAL_BADGES_RE = re.compile(r"^(.*[^A-Z])((?:OP)?M?A?B?)$")
 PERCENT_RE = re.compile(r"^\d{1,3}%$")
 AGE_SHAPED_RE = re.compile(r"^(\d+ \S+ ago|in \d+ \S+)$")
-FULL_PAGE_HEADER_RE = re.compile(r"^\S.* to \S+@\S+ · \d+ \w+ ago$")
+COUNT_LIKE_RE = re.compile(r"^-?\d+(?:\.\d+)?[KMBT]?$")
+# Cloudflare's "email address obfuscation" shows any name@host as this text.
+OBFUSCATED_EMAIL = "[email protected]"
+OBFUSCATED_AUTHOR_RE = re.compile(r"^(@?\[email protected\])((?:OP)?M?A?B?)$")
 
 PRE_TOKENS = {"cake", "shield"}
 VOTE_TOKENS = {"heart", "smile", "arrow-up", "arrow-down", SEPARATOR, "edit-2"}
 KNOWN_TOKENS = PRE_TOKENS | VOTE_TOKENS | {"link", "fedilink"}
-FULL_PAGE_MARKERS = {"Create Post", "Support Lemmy", "message-square"}
-
-
-class DumpError(ValueError):
-    """A dump that does not follow the format, with the line that breaks it."""
-
-    def __init__(self, line, message, source="<dump>"):
-        super().__init__(message)
-        self.line = line
-        self.message = message
-        self.source = source
-
-    def __str__(self):
-        return f"{self.source}:{self.line}: {self.message}"
+CURRENT_VOTE_TOKENS = {"heart", "smile", "arrow-up"}
+# What only the current layout's blocks hold, looked for below each ``link``.
+CURRENT_LAYOUT_TOKENS = CURRENT_VOTE_TOKENS | {"arrow-down", SEPARATOR}
+# How far below a misplaced ``link`` a metadata block must reach its age to
+# be one (the longest block has a dozen lines).
+METADATA_REACH = 14
 
 
 @dataclass(slots=True)
 class DumpComment:
     """One comment of a dump, or a placeholder for a parent the dump skipped.
+
+    ``votes_shown`` says which counts the page showed: up and down (0.19.4
+    and later), a score only (older pages: then ``upvotes`` and ``downvotes``
+    hold its positive or negative part), or nothing (a legacy line whose
+    score could not be told from its age). An author the page hid
+    (Cloudflare) has no name; ``author_shown`` keeps what the page showed.
+    ``instance_known`` is false for an older page's display name of another
+    instance, whose host the page did not show.
 
     Slotted: a large dump holds a hundred thousand of them, and slots make
     each smaller, quicker to read and quicker to free."""
@@ -62,6 +81,8 @@ class DumpComment:
     is_placeholder: bool = False
     author_name: str = ""
     author_instance: str = ""
+    instance_known: bool = True
+    author_shown: str = ""
     badges: tuple = ()
     is_cake_day: bool = False
     is_distinguished: bool = False
@@ -69,8 +90,10 @@ class DumpComment:
     upvotes: int = 0
     downvotes: int = 0
     counts_approximate: bool = False
+    votes_shown: str = UP_AND_DOWN
     edited: bool = False
     age: str = INDETERMINATE
+    age_span: tuple = None  # (low, high) seconds, for an age that stays ambiguous
     body: str = ""
     children: list = field(default_factory=list)
 
@@ -81,6 +104,10 @@ class DumpComment:
     @property
     def is_bot(self):
         return "bot" in self.badges
+
+    @property
+    def author_known(self):
+        return bool(self.author_name)
 
     def walk(self):
         """Yield this comment and its descendants in dump (pre-)order."""
@@ -97,6 +124,8 @@ class ParsedDump:
     article: str
     comments: list
     warnings: list = field(default_factory=list)
+    post: object = None  # threads.dump.page.PostInfo, when the page said something about the post
+    layout: str = CURRENT
 
     def walk(self):
         for root in self.comments:
@@ -106,9 +135,35 @@ class ParsedDump:
         return [node for node in self.walk() if not node.is_placeholder]
 
 
-def parse_dump(text, source="<dump>"):
-    """Parse a dump's text; raise ``DumpError`` naming the first bad line."""
-    return _Parser(text, source).parse()
+def check_characters(text, source="<dump>"):
+    """Refuse tabs and lone carriage returns, naming their line; return the
+    text with CRLF line ends made LF."""
+    if "\t" in text:
+        raise DumpError(
+            text[: text.index("\t")].count("\n") + 1, "tab character; dumps are indented with spaces", source
+        )
+    text = text.replace("\r\n", "\n")
+    if "\r" in text:
+        raise DumpError(text[: text.index("\r")].count("\n") + 1, "carriage return inside a line", source)
+    return text
+
+
+def parse_dump(text, source="<dump>", **options):
+    """Parse a dump's text; raise ``DumpError`` naming the first bad line.
+
+    ``options`` are those of ``parse_lines``."""
+    return parse_lines(check_characters(text, source).split("\n"), source, **options)
+
+
+def parse_lines(lines, source="<dump>", *, article_only=False, max_article_bytes=None, post_bound=None):
+    """Parse a dump given as its lines (chrome already blanked).
+
+    ``article_only`` accepts a file without comment headers even when lines
+    in it look like comments; ``max_article_bytes`` caps the article;
+    ``post_bound`` is the age range of an unedited post, which no comment of
+    an older page can be older than.
+    """
+    return _Parser(lines, source, article_only, max_article_bytes, post_bound).parse()
 
 
 def split_header_text(text):
@@ -124,6 +179,10 @@ def split_header_text(text):
         match = HOST_AND_BADGES_RE.match(rest)
         if match:
             return name, match[1], _badges(match[2])
+    return _split_local_name(text)
+
+
+def _split_local_name(text):
     match = LOCAL_BADGES_RE.match(text)
     if match and match[2]:
         return match[1], "", _badges(match[2])
@@ -137,47 +196,109 @@ def _badges(letters):
     return tuple(BADGE_NAMES[group] for group in match.groups() if group)
 
 
+def _looks_like_age(token):
+    return token == INDETERMINATE or bool(AGE_SHAPED_RE.match(token))
+
+
+def detect_layout(lines):
+    """``CURRENT`` when some metadata block has a vote group or its ``·`` (a
+    few lines below a ``link``, at its indent), else ``LEGACY``. A current
+    page is told at its first comment."""
+    for index, line in enumerate(lines):
+        if line.endswith("link") and line.strip() == "link":
+            indent = len(line) - 4
+            for below in lines[index + 1 : index + 10]:
+                token = below[indent:]
+                if not token or token[0] == " " or below[:indent].strip():
+                    break
+                if token in CURRENT_LAYOUT_TOKENS:
+                    return CURRENT
+    return LEGACY
+
+
 class _Parser:
-    def __init__(self, text, source):
+    def __init__(self, lines, source, article_only, max_article_bytes, post_bound):
         self.source = source
+        self.article_only = article_only
+        self.max_article_bytes = max_article_bytes
+        self.post_bound = post_bound
         self.warnings = []
         self.warned = set()
-        if "\t" in text:
-            self.fail(text[: text.index("\t")].count("\n") + 1, "tab character; dumps are indented with spaces")
-        text = text.replace("\r\n", "\n")
-        if "\r" in text:
-            self.fail(text[: text.index("\r")].count("\n") + 1, "carriage return inside a line")
-        self.lines = [line.rstrip(" ") for line in text.split("\n")]
+        self.lines = [line.rstrip(" ") for line in lines]
         self.indents = [len(line) - len(line.lstrip(" ")) for line in self.lines]
+        self.layout = detect_layout(self.lines)
+        self.readings = {}  # legacy: id(comment) -> the readings of its glued line
+        self.hidden_authors = []
 
     def fail(self, line, message):
         raise DumpError(line, message, self.source)
 
+    def warn_once(self, key, message):
+        if key not in self.warned:
+            self.warned.add(key)
+            self.warnings.append(f"{self.source}:{message}")
+
     def parse(self):
         if not any(line.strip() for line in self.lines):
             self.fail(1, "empty file")
-        index, article_lines = 0, []
+        index, article_lines, size = 0, [], 0
+        header = None
         while index < len(self.lines):
             header = self.header_at(index)
             if header:
                 break
-            article_lines.append(self.lines[index])
+            line = self.lines[index]
+            article_lines.append(line)
+            if self.max_article_bytes is not None:
+                size += len(line) + 1 if line.isascii() else len(line.encode()) + 1
+                if size > self.max_article_bytes:
+                    self.fail(
+                        index + 1, f"the article passes {self.max_article_bytes:,} bytes, the most an import takes"
+                    )
             index += 1
-        self.refuse_full_page(article_lines)
         roots, chain = [], []
         while header:
             comment, index, header = self.comment_at(index, header)
             self.attach(comment, roots, chain)
-        return ParsedDump(self.source, _trim_blank_lines(article_lines), roots, self.warnings)
+        if not roots and not self.article_only:
+            self.refuse_comment_shaped_lines()
+        if self.readings:
+            self.settle_legacy_readings(roots)
+        if self.hidden_authors:
+            first, count = self.hidden_authors[0], len(self.hidden_authors)
+            self.warnings.append(
+                f"{self.source}:{first}: author shown as {OBFUSCATED_EMAIL!r} (Cloudflare's email obfuscation) on "
+                f"{count} comment{'s' if count != 1 else ''}: stored as unknown"
+            )
+        return ParsedDump(self.source, _trim_blank_lines(article_lines), roots, self.warnings, layout=self.layout)
 
-    def refuse_full_page(self, article_lines):
-        for number, line in enumerate(article_lines, start=1):
-            if line in FULL_PAGE_MARKERS or FULL_PAGE_HEADER_RE.match(line):
-                self.fail(
-                    number,
-                    f"{line!r} looks like a full Lemmy page (navigation or post header); "
-                    "a dump holds only the post body and the comments",
-                )
+    def refuse_comment_shaped_lines(self):
+        """A file with no comment header but with lines that look like
+        comments is a rendering without comment metadata (another front end,
+        flattened text): read as a dump it would silently lose every comment."""
+        bullet = age = None
+        lines, indents = self.lines, self.indents
+        for index, line in enumerate(lines):
+            if not line:
+                continue
+            token = line[indents[index] :]
+            if age is None and (_looks_like_age(token) or legacy.looks_glued(token)):
+                age = index + 1
+            if bullet is None and BULLET_LINE_RE.match(line):
+                below = next((i for i in range(index + 1, len(lines)) if lines[i]), None)
+                if below is not None and indents[below] > indents[index] and lines[below][indents[below]] != BULLET:
+                    bullet = index + 1
+            if bullet and age:
+                break
+        if bullet is None and age is None:
+            return
+        signs = [f"line {bullet} is a bullet with indented text under it"] if bullet else []
+        signs += [f"line {age} an age" if bullet else f"line {age} is an age"] if age else []
+        self.fail(
+            min(filter(None, (bullet, age))),
+            f"no comment header (a bullet followed by link) in the file, yet {' and '.join(signs)}: this looks "
+            "like a rendering without comment metadata (import it as article-only if it has no comments)",
+        )
 
     def attach(self, comment, roots, chain):
         """Hang ``comment`` under the nearest shallower header, inserting one
@@ -191,23 +312,13 @@ class _Parser:
         (chain[-1].children if chain else roots).append(comment)
         chain.append(comment)
 
-    def indent_of(self, index):
-        return self.indents[index]
-
-    def token_at(self, index, indent):
-        """The metadata token on line ``index`` if it sits at ``indent``, else None."""
-        if index >= len(self.lines):
-            return None
-        line = self.lines[index]
-        if not line or self.indents[index] != indent:
-            return None
-        return line[indent:]
-
     def header_at(self, index):
         """Return ``(indent, header text)`` when line ``index`` starts a comment.
 
         A bullet line is a header only when the metadata's ``link`` follows
         (after optional cake, shield and badge lines); otherwise it is text.
+        A ``link`` at another indent that goes on into a metadata block is a
+        malformed dump, however far off it is.
         """
         match = BULLET_LINE_RE.match(self.lines[index])
         if not match:
@@ -215,13 +326,12 @@ class _Parser:
         indent = len(match[1])
         probe = index + 1
         while probe < len(self.lines) and probe - index <= len(PRE_TOKENS) + 2:
-            line = self.lines[probe]
-            token = line.strip()
-            if token == "link" and self.indent_of(probe) != indent + 2:
-                if self.indent_of(probe) in (indent + 1, indent + 3):
+            token = self.lines[probe].strip()
+            if token == "link" and self.indents[probe] != indent + 2:
+                if self.indents[probe] in (indent + 1, indent + 3) or self.metadata_follows(probe):
                     self.fail(
                         probe + 1,
-                        f"metadata line 'link' at indent {self.indent_of(probe)}, expected {indent + 2} "
+                        f"metadata line 'link' at indent {self.indents[probe]}, expected {indent + 2} "
                         f"under the header on line {index + 1}",
                     )
                 return None
@@ -231,27 +341,60 @@ class _Parser:
                         index + 1, f"comment header at indent {indent}; headers sit at an even indent of 2 or more"
                     )
                 return indent, match[2]
-            if self.indent_of(probe) != indent + 2 or not (token in PRE_TOKENS or BADGE_LINE_RE.match(token)):
+            if not (token in PRE_TOKENS or BADGE_LINE_RE.match(token)):
                 return None
             probe += 1
         return None
 
+    def metadata_follows(self, link_index):
+        """Whether the lines after a ``link`` stay at its indent down to an age."""
+        indent = self.indents[link_index]
+        for index in range(link_index + 1, min(link_index + METADATA_REACH, len(self.lines))):
+            line = self.lines[index]
+            if not line or self.indents[index] != indent:
+                return False
+            token = line[indent:]
+            if _looks_like_age(token) or legacy.looks_glued(token):
+                return True
+        return False
+
     def comment_at(self, index, header):
         indent, header_text = header
-        name, instance, badges = split_header_text(header_text)
-        if not instance and badges and header_text not in self.warned:
-            self.warned.add(header_text)
-            self.warnings.append(
-                f"{self.source}:{index + 1}: read {header_text!r} as {name!r} with badges {', '.join(badges)}"
-            )
-        comment = DumpComment(
-            depth=(indent - 2) // 2, line=index + 1, author_name=name, author_instance=instance, badges=badges
-        )
-        index = self.read_metadata(index + 1, indent + 2, comment)
+        comment = DumpComment(depth=(indent - 2) // 2, line=index + 1)
+        index, fedilinked = self.read_metadata(index + 1, indent + 2, comment)
+        self.read_author(comment, header_text, fedilinked)
         return self.read_body(index, indent + 2, comment)
 
+    def read_author(self, comment, header_text, fedilinked):
+        hidden = OBFUSCATED_AUTHOR_RE.match(header_text)
+        if hidden:
+            comment.author_shown, comment.badges = hidden[1], _badges(hidden[2])
+            self.hidden_authors.append(comment.line)
+            return
+        if self.layout == LEGACY:
+            name, instance, badges, known = self.legacy_author(header_text, fedilinked)
+        else:
+            (name, instance, badges), known = split_header_text(header_text), True
+        if not instance and badges:
+            self.warn_once(
+                header_text, f"{comment.line}: read {header_text!r} as {name!r} with badges {', '.join(badges)}"
+            )
+        comment.author_name, comment.author_instance, comment.instance_known = name, instance, known
+        comment.badges = tuple(sorted(set(comment.badges) | set(badges), key=BADGE_ORDER.index))
+
+    def legacy_author(self, header_text, fedilinked):
+        """``(name, host, badges, host known)`` as lemmy-ui up to 0.19.3 shows
+        authors: ``@name`` (local), ``@name@host``, or a display name shown
+        without its host, which a ``fedilink`` says is of another instance."""
+        if header_text.startswith("@") and len(header_text) > 1:
+            name, instance, badges = split_header_text(header_text[1:])
+            return name, instance, badges, True
+        name, _, badges = _split_local_name(header_text)
+        return name, "", badges, not fedilinked
+
     def read_metadata(self, index, indent, comment):
-        """Read the metadata block of a header; return the index after the age."""
+        """Read the metadata block of a header; return the index after the
+        age and whether the block had ``fedilink``."""
         expect = _MetadataReader(self, index, indent)
         token = expect.next_token("link")
         while token in PRE_TOKENS:
@@ -264,16 +407,21 @@ class _Parser:
         if token != "link":
             expect.unexpected(token, "'link'")
         token = expect.next_token("an age")
-        if token == "fedilink":
+        fedilinked = token == "fedilink"
+        if fedilinked:
             token = expect.next_token("an age")
+        if self.layout == LEGACY:
+            return self.read_legacy_votes(expect, token, comment), fedilinked
         if token not in KNOWN_TOKENS and not _looks_like_age(token):
             if COUNT_LIKE_RE.match(token):
                 expect.unexpected(token, "a language or 'arrow-up' (a bare score is lemmy-ui 0.19.3 or older)")
             comment.language = token
             token = expect.next_token("an age")
+        voted = token in CURRENT_VOTE_TOKENS
         if token == "heart":
             score = expect.count(comment, signed=True)
             comment.upvotes, comment.downvotes = max(score, 0), max(-score, 0)
+            comment.votes_shown = SCORE_ONLY
             expect.separator()
             token = expect.next_token("an age")
         if token == "smile":
@@ -285,6 +433,7 @@ class _Parser:
         if token == "arrow-up":
             comment.upvotes = expect.count(comment)
             comment.downvotes = 0
+            comment.votes_shown = UP_AND_DOWN
             token = expect.next_token("'·'")
             if token == "arrow-down":
                 comment.downvotes = expect.count(comment)
@@ -297,6 +446,17 @@ class _Parser:
         if token == "edit-2":
             comment.edited = True
             token = expect.next_token("an age")
+        self.read_age(expect, token)
+        if not voted:
+            self.fail(
+                expect.index,
+                "no vote counts in this comment's metadata, though other comments in the file have them: "
+                "the file mixes lemmy-ui layouts",
+            )
+        comment.age = token
+        return expect.index, fedilinked
+
+    def read_age(self, expect, token):
         try:
             parse_age(token)
         except FormatError as error:
@@ -305,8 +465,73 @@ class _Parser:
             if _looks_like_age(token):
                 self.fail(expect.index, str(error))
             self.fail(expect.index, f"unknown metadata token {token!r}")
+
+    def read_legacy_votes(self, expect, token, comment):
+        """The end of an older page's block: a score glued to the age, or
+        ``SCORE / edit-2 / AGE`` for an edited comment."""
+        if not (COUNT_LIKE_RE.match(token) or legacy.looks_glued(token) or _looks_like_age(token)):
+            if token in KNOWN_TOKENS:
+                expect.unexpected(token, "a score glued to an age (lemmy-ui 0.19.3 and older)")
+            comment.language = token
+            token = expect.next_token("a score glued to an age")
+        if COUNT_LIKE_RE.match(token):
+            try:
+                score, approximate = legacy.parse_score(token)
+            except FormatError as error:
+                self.fail(expect.index, str(error))
+            edit = expect.next_token("'edit-2'")
+            if edit != "edit-2":
+                expect.unexpected(
+                    edit, f"'edit-2' after the bare score {token!r} (an unedited comment's score is glued to its age)"
+                )
+            age = expect.next_token("an age")
+            self.read_age(expect, age)
+            low, high = age_window(age) or (float("-inf"), float("inf"))
+            comment.edited = True
+            self.readings[id(comment)] = [legacy.Reading(score, approximate, age, low, high)]
+            comment.age = age
+            return expect.index
+        readings = legacy.glued_readings(token)
+        if not readings:
+            if _looks_like_age(token):
+                self.fail(
+                    expect.index,
+                    f"age {token!r} without a score: lemmy-ui 0.19.3 and older print the score glued to the age, "
+                    "and no score and age that it prints make this line",
+                )
+            self.fail(expect.index, f"{token!r} is not a score glued to an age that lemmy-ui prints")
+        self.readings[id(comment)] = readings
         comment.age = token
         return expect.index
+
+    def settle_legacy_readings(self, roots):
+        """Give every older page's comment its score and age, settling the
+        lines that cut more than one way by the ages around them."""
+        edited = {id(node) for root in roots for node in root.walk() if node.edited}
+        legacy.resolve_readings(roots, self.readings, edited, self.post_bound)
+        ambiguous = []
+        for root in roots:
+            for comment in root.walk():
+                readings = self.readings.get(id(comment))
+                if not readings:
+                    continue
+                if len(readings) == 1:
+                    (reading,) = readings
+                    comment.age = reading.age
+                    comment.upvotes, comment.downvotes = max(reading.score, 0), max(-reading.score, 0)
+                    comment.counts_approximate = reading.approximate
+                    comment.votes_shown = SCORE_ONLY
+                    continue
+                ambiguous.append((comment, readings))
+                comment.votes_shown = NO_SCORE
+                comment.age_span = (min(r.low for r in readings), max(r.high for r in readings))
+        if ambiguous:
+            comment, readings = ambiguous[0]
+            more = f" (and {len(ambiguous) - 1} more such lines)" if len(ambiguous) > 1 else ""
+            self.warnings.append(
+                f"{self.source}:{comment.line}: ambiguous score and age {comment.age!r}: "
+                f"{legacy.describe(readings)}; stored with the score unknown{more}"
+            )
 
     def read_body(self, index, indent, comment):
         """Collect body lines until the next header; return the comment, the
@@ -334,13 +559,6 @@ class _Parser:
         return comment, index, header
 
 
-COUNT_LIKE_RE = re.compile(r"^-?\d+(?:\.\d+)?[KMBT]?$")
-
-
-def _looks_like_age(token):
-    return token == INDETERMINATE or bool(AGE_SHAPED_RE.match(token))
-
-
 class _MetadataReader:
     """Reads one metadata token per line at a fixed indent, with errors that
     say what was expected where."""
@@ -351,23 +569,15 @@ class _MetadataReader:
         self.indent = indent
 
     def next_token(self, expected):
-        index, lines = self.index, self.parser.lines
-        if index < len(lines) and self.parser.indents[index] == self.indent and lines[index]:
+        index, parser = self.index, self.parser
+        if index < len(parser.lines) and parser.indents[index] == self.indent and parser.lines[index]:
             self.index = index + 1
-            return lines[index][self.indent :]
-        token = self.parser.token_at(self.index, self.indent)
-        if token is None:
-            if self.index >= len(self.parser.lines):
-                self.parser.fail(self.index, f"metadata ends early: the file stops where {expected} was expected")
-            line = self.parser.lines[self.index]
-            if not line.strip():
-                self.parser.fail(self.index + 1, f"metadata ends early: blank line where {expected} was expected")
-            self.parser.fail(
-                self.index + 1,
-                f"metadata line at indent {self.parser.indent_of(self.index)}, expected {self.indent}",
-            )
-        self.index += 1
-        return token
+            return parser.lines[index][self.indent :]
+        if index >= len(parser.lines):
+            parser.fail(index, f"metadata ends early: the file stops where {expected} was expected")
+        if not parser.lines[index].strip():
+            parser.fail(index + 1, f"metadata ends early: blank line where {expected} was expected")
+        parser.fail(index + 1, f"metadata line at indent {parser.indents[index]}, expected {self.indent}")
 
     def count(self, comment, signed=False):
         token = self.next_token("a count")

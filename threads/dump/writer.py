@@ -1,8 +1,10 @@
 """Write a parsed dump back as text, in the layout lemmy-ui's page produces.
 
-The inverse of ``threads.dump.parser``: ``write_dump(parse_dump(text))``
-gives ``text`` back line for line, which is what lets the exporter
-reproduce an imported dump.
+The inverse of ``threads.dump.parser`` for pages of lemmy-ui 0.19.4 and
+later: ``write_dump(parse_dump(text))`` gives ``text`` back line for line,
+which is what lets the exporter reproduce an imported dump. Older layouts
+are written in this one, with a score-only comment's score as its upvotes
+or downvotes.
 """
 
 from threads.dump.formats import BADGE_LETTERS, BADGE_ORDER, BULLET, SEPARATOR, format_count
@@ -27,7 +29,10 @@ def comment_lines(comment):
     inner = indent + "  "
     badges = "".join(BADGE_LETTERS[badge] for badge in BADGE_ORDER if badge in comment.badges)
     on_own_line = comment.is_cake_day or comment.is_distinguished
-    author = comment.author_name + (f"@{comment.author_instance}" if comment.author_instance else "")
+    if comment.author_known:
+        author = comment.author_name + (f"@{comment.author_instance}" if comment.author_instance else "")
+    else:
+        author = comment.author_shown
     lines = [f"{indent}{BULLET} {author}{'' if on_own_line else badges}"]
     meta = []
     if comment.is_cake_day:

@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 from django.core.management.base import BaseCommand, CommandError
 from django.db import DatabaseError
 
-from threads.dump.parser import DumpError
+from threads.dump.errors import DumpError
 from threads.importer import import_dump_file
 
 PROGRESS_THRESHOLD = 5_000

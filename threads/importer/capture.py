@@ -1,0 +1,267 @@
+"""Import one captured page: find its thread, merge it, record the capture.
+
+Each file is one transaction under the thread's tree lock: it is stored
+whole or not at all. The thread's own fields follow the captures: its title
+(a title found in a dump replaces a derived one, one given on import
+replaces both and is never replaced), and what a full page says about the
+post (its author, community, time, comment count and score), where no newer
+capture said otherwise.
+"""
+
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from threads.dump.formats import SCORE_ONLY, parse_age
+from threads.dump.parser import split_header_text
+from threads.dump.reader import read_dump
+from threads.importer.identity import (
+    article_fingerprint,
+    comment_key,
+    first_sentence,
+    identifies_thread,
+    new_empty_fingerprint,
+    normalise_text,
+    post_fingerprint,
+    stored_key,
+)
+from threads.importer.merge import Merge
+from threads.importer.store import badge_text, person_key, resolve_people
+from threads.markup import render_dump_text
+from threads.models import Capture, Comment, Thread
+from threads.trees import tree_write
+
+TITLE_LENGTH_LIMIT = Thread._meta.get_field("title").max_length
+UNTITLED = "Untitled post"
+
+
+@dataclass
+class ImportReport:
+    """What one file did to the database (or would do, on a dry run)."""
+
+    source: str
+    thread_id: int = None
+    thread_title: str = ""
+    thread_created: bool = False
+    added: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    placeholders: int = 0
+    filled: int = 0
+    reattached: int = 0
+    dry_run: bool = False
+    warnings: list = field(default_factory=list)
+
+    def summary(self):
+        verb = "would create" if self.dry_run else "created"
+        if not self.thread_created:
+            verb = "would merge into" if self.dry_run else "merged into"
+        text = (
+            f"{self.source}: {verb} thread {self.thread_id} ({self.thread_title!r}): "
+            f"{self.added} comments added, {self.updated} updated, {self.unchanged} unchanged, "
+            f"{self.placeholders} placeholders"
+        )
+        extras = [f"{self.filled} placeholders filled"] if self.filled else []
+        extras += [f"{self.reattached} context roots re-attached"] if self.reattached else []
+        if not (self.added or self.updated or self.unchanged or self.placeholders):
+            extras.append("the page has no comments")
+        return text + (f" ({', '.join(extras)})" if extras else "")
+
+
+def import_dump_file(path, **options):
+    path = Path(path)
+    return import_dump(path.read_bytes(), source=str(path), **options)
+
+
+def import_dump(
+    data,
+    *,
+    source="<dump>",
+    captured_at=None,
+    title=None,
+    instance="",
+    dry_run=False,
+    progress=None,
+    article_only=False,
+):
+    """Import one dump (text or bytes) in one transaction; return its report.
+
+    Raises ``DumpError`` for a malformed dump, before anything is written.
+    ``article_only`` states that the file has no comments, so lines that
+    look like comments without their metadata are article text.
+    """
+    dump = read_dump(data, source, article_only=article_only, max_article_bytes=settings.DUMP_ARTICLE_MAX_BYTES)
+    captured_at = captured_at or timezone.now()
+    report = ImportReport(source=source, dry_run=dry_run, warnings=list(dump.warnings))
+    with transaction.atomic():
+        thread, report.thread_created = find_or_create_thread(dump, captured_at, title, instance)
+        with tree_write(thread.pk):
+            Merge(thread, dump, captured_at, instance, report, progress).apply()
+            update_thread(thread, dump, captured_at, title, instance)
+            Capture.objects.create(
+                thread=thread,
+                source_name=Path(source).name,
+                captured_at=captured_at,
+                added=report.added,
+                updated=report.updated,
+                unchanged=report.unchanged,
+                placeholders=report.placeholders,
+            )
+        report.thread_id, report.thread_title = thread.pk, thread.title
+        if dry_run:
+            transaction.set_rollback(True)
+    return report
+
+
+def find_or_create_thread(dump, captured_at, title, instance):
+    """Return ``(thread, created)`` for the post a dump shows."""
+    thread, fingerprint = find_thread(dump, instance)
+    if thread is not None:
+        return thread, False
+    return Thread.objects.get_or_create(
+        fingerprint=fingerprint,
+        defaults={
+            "title": (title or UNTITLED)[:TITLE_LENGTH_LIMIT],
+            "body": dump.article,
+            "body_html": render_dump_text(dump.article),
+            "source_instance": instance,
+            "created_at": captured_at,
+            "captured_at": captured_at,
+        },
+    )
+
+
+def find_thread(dump, instance):
+    """Return ``(thread or None, the fingerprint a new thread would get)``.
+
+    An article names its thread by its hash. Without one (a link or image
+    post), a full page names the post by community, author and title;
+    otherwise the thread is the one whose comments this dump shares.
+    """
+    if normalise_text(dump.article):
+        fingerprint = article_fingerprint(dump.article)
+        return Thread.objects.filter(fingerprint=fingerprint).first(), fingerprint
+    fingerprint = None
+    if dump.post is not None and dump.post.author:
+        fingerprint = post_fingerprint(dump.post)
+        thread = Thread.objects.filter(fingerprint=fingerprint).first()
+        if thread is not None:
+            return thread, fingerprint
+    return thread_sharing_comments(dump, instance), fingerprint or new_empty_fingerprint()
+
+
+def thread_sharing_comments(dump, instance):
+    """The link post (a thread without an article) that has the most of this
+    dump's identifying comments, or ``None``.
+
+    A full capture matches on its top-level comments; a context view on its
+    root, wherever that sits; and a thread begun by a context view (its
+    root's ancestry unknown) on any of its comments, since the fuller
+    capture shows that root deeper down.
+    """
+    keys = {comment_key(parsed, instance) for parsed in dump.real_comments() if identifies_thread(parsed)}
+    if not keys:
+        return None
+    context_view = len(dump.comments) == 1
+    link_posts = Comment.objects.filter(thread__body="", origin=Comment.Origin.IMPORTED, is_placeholder=False)
+    fields = ("thread_id", "author__name", "author__instance", "author__instance_known", "body_key")
+    if context_view:
+        looked_up = {comment_key(dump.comments[0], instance)} & keys
+        rows = link_posts.filter(body_key__in=[key[2] for key in looked_up])
+    else:
+        looked_up = {comment_key(parsed, instance) for parsed in dump.comments if not parsed.is_placeholder} & keys
+        rows = link_posts.filter(parent=None, body_key__in=[key[2] for key in looked_up])
+    begun_by_context = link_posts.filter(
+        thread__in=Comment.objects.filter(thread__body="", ancestry_unknown=True).values("thread_id")
+    )
+    shared = Counter()
+    for queryset, wanted in ((rows, looked_up), (begun_by_context, keys)):
+        for row in queryset.values_list(*fields, named=True):
+            if stored_key(row) in wanted:
+                shared[row.thread_id] += 1
+    if not shared:
+        return None
+    best = max(shared.values())
+    return Thread.objects.get(pk=min(pk for pk, count in shared.items() if count == best))
+
+
+def update_thread(thread, dump, captured_at, title, instance):
+    """Write the thread fields an import owns, and only those: members' vote
+    counters and the lock may have changed since ``thread`` was read."""
+    thread.refresh_from_db()
+    newest = thread.captured_at is None or captured_at >= thread.captured_at
+    fields = ["comment_count", "captured_at", "created_at", "title", "title_source", "source_instance", "author"]
+    thread.comment_count = Comment.objects.filter(thread=thread, is_placeholder=False).count()
+    thread.captured_at = max(filter(None, [thread.captured_at, captured_at]))
+    thread.created_at = min(thread.created_at, captured_at)
+    if instance and not thread.source_instance:
+        thread.source_instance = instance
+    post = dump.post
+    if post is not None and post.author and (newest or not thread.community):
+        fields += apply_page_post(thread, post, captured_at, instance)
+    old_title = thread.title
+    set_title(thread, dump, title)
+    if thread.title != old_title:
+        thread.slug = ""  # made again from the new title; links with the old one redirect
+        fields.append("slug")
+    if thread.author_id is None:
+        thread.author_id = (
+            Comment.objects.filter(thread=thread, badges__contains="op", author__isnull=False)
+            .values_list("author_id", flat=True)
+            .first()
+        )
+    thread.save(update_fields=fields)
+
+
+def set_title(thread, dump, given):
+    """The title by precedence: given on import, found in a dump, derived
+    from the article or, for a link post, from its top-level comments."""
+    found = dump.post.title if dump.post is not None else ""
+    if given:
+        thread.title, thread.title_source = given, Thread.TitleSource.GIVEN
+    elif found and thread.title_source != Thread.TitleSource.GIVEN:
+        thread.title, thread.title_source = found, Thread.TitleSource.DUMP
+    elif thread.title_source == Thread.TitleSource.DERIVED:
+        thread.title = derived_title(thread)
+    thread.title = thread.title[:TITLE_LENGTH_LIMIT] or UNTITLED
+
+
+def derived_title(thread):
+    """The article's first sentence; for a link post, that of its first
+    top-level comment by the poster (they often explain the link there),
+    else of its first top-level comment."""
+    if normalise_text(thread.body):
+        return first_sentence(thread.body)
+    top_level = Comment.objects.filter(thread=thread, parent=None, status=Comment.Status.NORMAL).exclude(body="")
+    top_level = top_level.order_by("position").values_list("body", flat=True)
+    return first_sentence(top_level.filter(badges__contains="op").first() or top_level.first() or "")
+
+
+def apply_page_post(thread, post, captured_at, instance):
+    """Store what a full page says about the post; return the fields set."""
+    name, host, badges = split_header_text(post.author)
+    key = person_key(name, host or instance)
+    people = resolve_people([(key, "bot" in badges)])
+    thread.author_id = people[key]
+    thread.author_badges = badge_text(badges)
+    thread.community = post.community
+    thread.link_domain = post.domain
+    thread.shown_comment_count = post.comment_count
+    thread.imported_upvotes, thread.imported_downvotes = max(post.score, 0), max(-post.score, 0)
+    thread.votes_shown = SCORE_ONLY
+    age = parse_age(post.age)
+    if age is not None:
+        thread.created_at = captured_at - age
+    return [
+        "author_badges",
+        "community",
+        "link_domain",
+        "shown_comment_count",
+        "imported_upvotes",
+        "imported_downvotes",
+        "votes_shown",
+    ]
