@@ -27,6 +27,21 @@ class SignupTests(TestCase):
         self.assertContains(response, "password fields didn’t match")
         self.assertFalse(get_user_model().objects.filter(username="x").exists())
 
+    def test_signup_with_a_taken_username_shows_only_the_form_error(self):
+        make_user("erin")
+        for name in ("erin", "ERIN"):
+            response = self.client.post(
+                "/accounts/signup/", {"username": name, "password1": PASSWORD, "password2": PASSWORD}
+            )
+            self.assertEqual(response.status_code, 200)
+            self.assertTemplateUsed(response, "registration/signup.html")
+            self.assertEqual(
+                response.context["form"].errors, {"username": ["A user with that username already exists."]}
+            )
+            self.assertNotContains(response, PASSWORD)
+        self.assertEqual(get_user_model().objects.count(), 1)
+        self.assertNotIn("_auth_user_id", self.client.session)
+
     def test_signup_page_has_the_three_fields(self):
         response = self.client.get("/accounts/signup/")
         for name in ("username", "password1", "password2"):

@@ -59,6 +59,9 @@ class SignupForm(UserCreationForm):
 
     def clean_username(self):
         username = super().clean_username()
+        if username is None:
+            # Django has already put "taken" on the field; say nothing more.
+            return username
         if "@" in username:
             raise forms.ValidationError("Use a name without @: name@host is how imported authors are shown.")
         if Person.objects.imported().filter(name__iexact=username, instance="").exists():
