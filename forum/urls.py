@@ -1,5 +1,5 @@
 from django.contrib import admin
-from django.contrib.auth.views import LoginView
+from django.contrib.auth.views import LoginView, PasswordChangeView
 from django.urls import include, path
 
 from forum.views import favicon, healthz
@@ -15,6 +15,12 @@ urlpatterns = [
         "accounts/login/",
         ratelimit("login", identities=(client_key, login_username_key))(LoginView.as_view()),
         name="login",
+    ),
+    # Before Django's own auth URLs, which it overrides.
+    path(
+        "accounts/password_change/",
+        ratelimit("password")(PasswordChangeView.as_view()),
+        name="password_change",
     ),
     path("accounts/", include("django.contrib.auth.urls")),
     path("", include("threads.urls")),

@@ -11,7 +11,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 
 from tests.conftest import CAPTURED_AT
-from tests.factories import PASSWORD, make_comment, make_thread, make_user
+from tests.factories import PASSWORD, make_comment, make_reply, make_thread, make_user
 from threads.importer import import_dump
 from threads.models import Comment, Person, Thread
 from threads.replies import create_reply
@@ -172,7 +172,15 @@ def test_state_changes_refuse_get(client, db, url, method):
 
 @pytest.fixture
 def tight_limits(settings):
-    settings.RATELIMITS = {"reply": "3/m", "vote": "5/m", "signup": "2/h", "login": "3/m"}
+    settings.RATELIMITS = {
+        "reply": "3/m",
+        "vote": "5/m",
+        "signup": "2/h",
+        "login": "3/m",
+        "edit": "3/m",
+        "delete": "3/m",
+        "password": "3/h",
+    }
 
 
 @pytest.mark.usefixtures("tight_limits")
@@ -206,6 +214,36 @@ class TestRateLimits:
         assert statuses == [200] * 5 + [429]
         response = client.post(f"/comments/{comment.pk}/vote/", {"value": 1}, HTTP_ACCEPT="application/json")
         assert "limit is 5 per minute" in response.json()["error"]
+
+    def test_edits_past_the_limit_get_429_and_change_nothing(self, client, db):
+        member = make_user("mona")
+        reply = make_reply(member, make_thread(), "first")
+        client.force_login(member)
+        statuses = [client.post(f"/comments/{reply.pk}/edit/", {"body": f"edit {n}"}).status_code for n in range(4)]
+        assert statuses == [302, 302, 302, 429]
+        reply.refresh_from_db()
+        assert reply.body == "edit 2"
+
+    def test_deletes_past_the_limit_get_429(self, client, db):
+        member = make_user("nina")
+        thread = make_thread()
+        replies = [make_reply(member, thread, f"reply {n}") for n in range(4)]
+        client.force_login(member)
+        statuses = [client.post(f"/comments/{reply.pk}/delete/").status_code for reply in replies]
+        assert statuses == [302, 302, 302, 429]
+        assert Comment.objects.get(pk=replies[3].pk).status == Comment.Status.NORMAL
+
+    def test_password_changes_past_the_limit_get_429(self, client, db):
+        member = make_user("otto")
+        client.force_login(member)
+        new = "another-long-password-77"
+        wrong = {"old_password": "not-it", "new_password1": new, "new_password2": new}
+        statuses = [client.post("/accounts/password_change/", wrong).status_code for _ in range(3)]
+        right = {"old_password": PASSWORD, "new_password1": new, "new_password2": new}
+        assert statuses == [200, 200, 200]
+        assert client.post("/accounts/password_change/", right).status_code == 429
+        member.refresh_from_db()
+        assert member.check_password(PASSWORD)
 
     def test_signups_are_limited_per_address(self, client, db):
         statuses = [

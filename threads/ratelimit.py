@@ -1,4 +1,4 @@
-"""Rate limits on replies, votes, sign-ups and logins, counted in the cache.
+"""Rate limits on replies, votes, edits, deletions, password changes, sign-ups and logins.
 
 Django throttles nothing itself (notes/reliability.md §4), and forums are
 hammered from day one: Lemmy and Discourse cap each of these actions. A

@@ -185,6 +185,7 @@ def _comment_item_html(request, comment):
 
 @login_required
 @require_http_methods(["GET", "POST"])
+@ratelimit("edit")
 def comment_edit(request, pk):
     comment = get_object_or_404(_own_comments(request.user), pk=pk)
     if not comment.can_edit(request.user):
@@ -197,6 +198,7 @@ def comment_edit(request, pk):
 
 
 @require_POST
+@ratelimit("delete")
 def comment_delete(request, pk):
     if not request.user.is_authenticated:
         return _login_needed(request, back_url(request, resolve_url("threads:home"), ""))
