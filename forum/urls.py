@@ -4,16 +4,18 @@ from django.urls import include, path
 
 from forum.views import favicon, healthz
 from threads import views
-from threads.ratelimit import client_key, login_username_key, ratelimit
+from threads.ratelimit import login_ratelimit, ratelimit
 
 urlpatterns = [
     path("healthz/", healthz, name="healthz"),
     path("favicon.ico", favicon),
+    # Before the admin's own URLs: its login gets the member login's limits.
+    path("admin/login/", login_ratelimit(admin.site.login)),
     path("admin/", admin.site.urls),
     path("accounts/signup/", views.signup, name="signup"),
     path(
         "accounts/login/",
-        ratelimit("login", identities=(client_key, login_username_key))(LoginView.as_view()),
+        login_ratelimit(LoginView.as_view()),
         name="login",
     ),
     # Before Django's own auth URLs, which it overrides.

@@ -176,9 +176,9 @@ def tight_limits(settings):
         "reply": "3/m",
         "vote": "5/m",
         "signup": "2/h",
-        "login": "3/m",
-        "edit": "3/m",
-        "delete": "3/m",
+        "login": "3/h",
+        "edit": "3/h",
+        "delete": "3/h",
         "password": "3/h",
     }
 
@@ -255,16 +255,56 @@ class TestRateLimits:
         Client().post("/accounts/logout/")
         assert statuses[:2] == [302, 302] and statuses[2] == 429
 
-    def test_login_attempts_are_limited_per_address_and_per_account(self, db):
+    def test_failed_logins_block_the_address_that_made_them(self, db):
         make_user("kate")
         attacker = Client(REMOTE_ADDR="10.0.0.1")
         statuses = [
             attacker.post("/accounts/login/", {"username": "kate", "password": "wrong"}).status_code for _ in range(4)
         ]
         assert statuses == [200, 200, 200, 429]
-        elsewhere = Client(REMOTE_ADDR="10.0.0.2")
-        assert elsewhere.post("/accounts/login/", {"username": "kate", "password": "wrong"}).status_code == 429
-        assert elsewhere.post("/accounts/login/", {"username": "other", "password": "x"}).status_code == 200
+        assert attacker.post("/accounts/login/", {"username": "other", "password": "x"}).status_code == 429
+        assert attacker.post("/accounts/login/", {"username": "kate", "password": PASSWORD}).status_code == 429
+        assert "_auth_user_id" not in attacker.session
+
+    def test_the_owner_logs_in_from_a_clean_address_while_an_attacker_spams_failures(self, db):
+        make_user("kate")
+        for n in range(3):
+            Client(REMOTE_ADDR=f"10.0.1.{n}").post("/accounts/login/", {"username": "kate", "password": "wrong"})
+        owner = Client(REMOTE_ADDR="10.0.0.2")
+        response = owner.post("/accounts/login/", {"username": "kate", "password": PASSWORD})
+        assert response.status_code == 302 and "_auth_user_id" in owner.session
+
+    def test_an_account_under_attack_gives_each_other_address_one_guess(self, db):
+        make_user("kate")
+        for n in range(3):
+            Client(REMOTE_ADDR=f"10.0.1.{n}").post("/accounts/login/", {"username": "kate", "password": "wrong"})
+        guesser = Client(REMOTE_ADDR="10.0.2.1")
+        assert guesser.post("/accounts/login/", {"username": "kate", "password": "wrong"}).status_code == 200
+        assert guesser.post("/accounts/login/", {"username": "kate", "password": PASSWORD}).status_code == 429
+        assert guesser.post("/accounts/login/", {"username": "someone", "password": "x"}).status_code == 200
+        # The account is keyed as the login form reads the name (NFKC, any case).
+        assert guesser.post("/accounts/login/", {"username": " ＫＡＴＥ ", "password": "x"}).status_code == 429
+
+    def test_successful_logins_are_not_counted(self, db):
+        make_user("kate")
+        client = Client(REMOTE_ADDR="10.0.0.3")
+        for _ in range(5):
+            assert client.post("/accounts/login/", {"username": "kate", "password": PASSWORD}).status_code == 302
+            client.post("/accounts/logout/")
+
+    def test_admin_login_has_the_same_limits_and_shares_the_counts(self, db):
+        make_user("root", staff=True)
+        attacker = Client(REMOTE_ADDR="10.0.0.4")
+        attacker.post("/accounts/login/", {"username": "root", "password": "wrong"})
+        statuses = [
+            attacker.post("/admin/login/", {"username": "root", "password": "wrong"}).status_code for _ in range(3)
+        ]
+        assert statuses == [200, 200, 429]
+        assert attacker.post("/admin/login/", {"username": "root", "password": PASSWORD}).status_code == 429
+        assert "_auth_user_id" not in attacker.session
+        owner = Client(REMOTE_ADDR="10.0.0.5")
+        response = owner.post("/admin/login/?next=/admin/", {"username": "root", "password": PASSWORD})
+        assert response.status_code == 302 and owner.get("/admin/").status_code == 200
 
 
 def test_reply_request_larger_than_the_limit_is_a_clean_400(client, db):
