@@ -2,7 +2,9 @@ import re
 from datetime import timedelta
 
 from django.core.cache import cache
+from django.db import connection
 from django.test import TestCase
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
@@ -517,3 +519,40 @@ class CachedLayoutTests(TestCase):
         after = comment_ids(self.client.get(newest_first))
         self.assertNotIn(response.json()["id"], before)
         self.assertEqual(after[0], response.json()["id"])
+
+
+class ListingColumnsTests(TestCase):
+    """Listings read the columns they show, never the articles: two 30 MB
+    articles made the home page take seconds and workers grow past a GB."""
+
+    @classmethod
+    def setUpTestData(cls):
+        author = make_person("poster", "lemmy.world")
+        for number in range(3):
+            make_thread(
+                f"Long read {number}", body="A long article. " * 1000, author=author, source_instance="lemmy.world"
+            )
+
+    def assert_no_article_read(self, url, queries):
+        with CaptureQueriesContext(connection) as captured:
+            response = self.client.get(url)
+        self.assertEqual(response.status_code, 200)
+        self.assertEqual(len(captured), queries)
+        for query in captured.captured_queries:
+            self.assertNotIn('"threads_thread"."body"', query["sql"])
+            self.assertNotIn('"threads_thread"."body_html"', query["sql"])
+        return response
+
+    def test_home_page_reads_no_article(self):
+        response = self.assert_no_article_read("/", queries=2)
+        self.assertContains(response, "Long read 2")
+        self.assertContains(response, 'class="author" href="/u/poster@lemmy.world">poster</a>')
+        self.assertContains(response, "from lemmy.world")
+
+    def test_api_thread_list_reads_no_article(self):
+        response = self.assert_no_article_read("/api/threads/", queries=1)
+        threads = response.json()["threads"]
+        self.assertEqual([thread["title"] for thread in threads], [f"Long read {n}" for n in (2, 1, 0)])
+        self.assertEqual(
+            set(threads[0]), {"id", "title", "url", "upvotes", "downvotes", "score", "comment_count", "created_at"}
+        )

@@ -27,7 +27,7 @@ def iso(moment):
 
 @require_GET
 def thread_list(request):
-    threads = Thread.objects.order_by("-created_at", "-pk")
+    threads = Thread.objects.for_listing().order_by("-created_at", "-pk")
     return JsonResponse(
         {
             "threads": [

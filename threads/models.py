@@ -127,8 +127,25 @@ class VoteCounts(models.Model):
 
 
 class ThreadQuerySet(models.QuerySet):
+    # What the home page and /api/threads/ show of a thread.
+    LISTING_FIELDS = (
+        "title",
+        "slug",
+        "source_instance",
+        "created_at",
+        "comment_count",
+        "is_locked",
+        "imported_upvotes",
+        "imported_downvotes",
+        "local_upvotes",
+        "local_downvotes",
+    )
+
     def for_listing(self):
-        return self.select_related("author")
+        """Threads with their author and only the columns a listing shows:
+        an article (``body``, ``body_html``) can run to megabytes, and two
+        30 MB ones made the home page take seconds and workers grow past a GB."""
+        return self.select_related("author").only(*self.LISTING_FIELDS, "author")
 
     def ranked_ids(self, sort, now):
         """Thread ids in ``sort`` order, newest first on ties, in one query.
