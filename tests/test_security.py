@@ -4,7 +4,9 @@ import os
 import re
 import subprocess
 import sys
+from html import escape
 from pathlib import Path
+from urllib.parse import unquote, urljoin, urlsplit
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -450,3 +452,43 @@ def test_an_import_keeps_votes_and_the_lock_set_meanwhile(db, seed_text):
     _update_thread(stale, CAPTURED_AT, None, "")
     fresh = Thread.objects.get(pk=stale.pk)
     assert fresh.local_upvotes == 3 and fresh.is_locked
+
+
+HOSTILE_NAMES = ["../../admin", "//evil.example", "..", ".", "a/b/", "\\\\evil.example", "x?y#z", "a@b", "%2F", "..%2F"]
+
+
+def assert_stays_on_the_profile(url):
+    """A browser resolves the link to /u/<one segment>: no other path, no dot
+    segment (browsers read "%2e" as "." too), no other host."""
+    parts = urlsplit(urljoin("https://testserver/threads/1/slug/", url))
+    assert (parts.scheme, parts.netloc) == ("https", "testserver")
+    segments = parts.path.split("/")
+    assert segments[:2] == ["", "u"] and len(segments) == 3, url
+    assert unquote(segments[2]) not in {"", ".", ".."} and not parts.query and not parts.fragment, url
+
+
+@pytest.mark.parametrize("instance", ["", "lemmy.world"])
+def test_profile_links_of_hostile_names_lead_to_their_profiles(client, db, instance):
+    thread = make_thread()
+    people = [Person.objects.create(name=name, instance=instance) for name in HOSTILE_NAMES]
+    for person in people:
+        make_comment(thread, author=person, body=f"Words of {person.pk}.")
+    page = client.get(f"{thread.get_absolute_url()}?all=1").content.decode()
+    for person in people:
+        url = person.get_absolute_url()
+        assert_stays_on_the_profile(url)
+        assert f'href="{escape(url)}">{escape(person.name)}</a>' in page
+        response = client.get(url)
+        assert response.status_code == 200, (person.name, url)
+        assert response.context["person"] == person
+        assert f"Words of {person.pk}." in response.content.decode()
+
+
+def test_member_links_survive_dot_names(client, db):
+    for name in ("..", "."):
+        client.force_login(make_user(name))
+        header = client.get("/").content.decode()
+        url = re.search(r'<a class="username" href="([^"]+)"', header)[1]
+        assert_stays_on_the_profile(url)
+        response = client.get(url)
+        assert response.status_code == 200 and response.context["person"].name == name

@@ -14,6 +14,8 @@ Invariants other code keeps:
   database triggers (migration 0005) keep equal to the ``Vote`` rows.
 """
 
+from urllib.parse import quote
+
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q, Sum
@@ -31,13 +33,24 @@ from threads.ranking import sort_key
 RESERVED_SLUGS = {"vote", "reply", "lock"}
 
 
+# What a profile URL leaves unquoted: RFC 3986's sub-delimiters, ":" and "@".
+HANDLE_SAFE = "!$&'()*+,;=~:@"
+
+
+def split_handle(handle):
+    """``name@instance`` → ``(name, instance)``; a handle without "@", or
+    ending in one, has no instance."""
+    name, at, instance = handle.rpartition("@")
+    return (name, instance) if at else (handle, "")
+
+
 class PersonQuerySet(models.QuerySet):
     def imported(self):
         return self.filter(user__isnull=True)
 
     def get_by_handle(self, handle):
         """Find a person by ``name`` (a member first) or ``name@instance``."""
-        name, _, instance = handle.rpartition("@") if "@" in handle else (handle, "", "")
+        name, instance = split_handle(handle)
         if instance:
             return self.imported().get(name=name, instance=instance)
         member = self.filter(user__username=name).first()
@@ -75,7 +88,24 @@ class Person(models.Model):
         return self.handle
 
     def get_absolute_url(self):
-        return reverse("threads:profile", args=[self.handle])
+        return self.profile_url(self.name, self.instance)
+
+    @staticmethod
+    def profile_url(name, instance):
+        """The profile of ``name`` (on ``instance``) as one path segment,
+        whatever an imported name holds.
+
+        "/" is percent-encoded (the route reads the segment back as a path,
+        since servers decode it), so "../../admin" stays one segment. A name
+        that a bare handle would misread gets a trailing "@" (no instance):
+        one holding "@", and "." or "..", which browsers resolve as dot
+        segments, percent-encoded or not. ``reverse()`` can do neither: it
+        leaves "/" alone and quotes "%".
+        """
+        handle = f"{name}@{instance}" if instance else name
+        if not instance and ("@" in name or name in {".", ".."}):
+            handle += "@"
+        return f"/u/{quote(handle, safe=HANDLE_SAFE)}"
 
     @property
     def handle(self):

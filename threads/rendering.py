@@ -21,12 +21,11 @@ part. tests/test_pages.py checks that they agree with the models.
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from html import escape
-from urllib.parse import quote
 
 from django.utils.safestring import mark_safe
 
 from threads.dump.formats import BADGE_ORDER, format_age
-from threads.models import Comment
+from threads.models import Comment, Person
 from threads.ranking import sort_key
 
 NODE_FIELDS = (
@@ -64,8 +63,6 @@ GONE_TEXT = {
     Comment.Status.REMOVED: "removed by moderator",
 }
 PLACEHOLDER_TEXT = "comment not available"
-# Characters reverse() leaves unquoted in a path segment (RFC 3986 sub-delims).
-PATH_SAFE = "!$&'()*+,;=~:@"
 
 
 class Node:
@@ -173,7 +170,7 @@ class Viewer:
     def author_html(self, name, instance):
         key = ("author", name, instance)
         if key not in self._pieces:
-            html = f' <a class="author" href="{escape(profile_url(name, instance))}">{escape(name)}</a>'
+            html = f' <a class="author" href="{escape(Person.profile_url(name, instance))}">{escape(name)}</a>'
             if instance:
                 html += f'<span class="instance">@{escape(instance)}</span>'
             self._pieces[key] = html
@@ -192,11 +189,6 @@ class Viewer:
 
     def may_remove(self, node):
         return self.is_staff and not node.is_placeholder and node.is_normal
-
-
-def profile_url(name, instance):
-    handle = f"{name}@{instance}" if instance else name
-    return f"/u/{quote(handle, safe=PATH_SAFE)}"
 
 
 def time_html(moment, now):

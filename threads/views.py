@@ -17,7 +17,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from threads.forms import LockForm, ReplyForm, SignupForm, VoteForm
 from threads.links import back_url, int_param, login_url, new_comment_url, wants_json, with_anchor
-from threads.models import Comment, Person, Thread
+from threads.models import Comment, Person, Thread, split_handle
 from threads.pages import subtree_comments, thread_comments, viewer_for
 from threads.ranking import HOT, NEW, SORTS, TOP, parse_sort
 from threads.ratelimit import client_key, ratelimit
@@ -97,7 +97,10 @@ def profile(request, handle):
         comments, karma = person.comments.visible_on_profile().select_related("thread").newest_first(), None
     except Person.DoesNotExist:
         # A member who has not written anything yet: shown, but nothing is stored for a GET.
-        user = get_object_or_404(get_user_model(), username=handle)
+        name, instance = split_handle(handle)
+        if instance:
+            raise Http404("No such person.") from None
+        user = get_object_or_404(get_user_model(), username=name)
         person, comments, karma = Person(name=user.username, user=user), Comment.objects.none(), 0
     page = Paginator(comments, PROFILE_COMMENTS_PER_PAGE).get_page(request.GET.get("page"))
     karma = person.comment_karma() if karma is None else karma
