@@ -444,11 +444,12 @@ class ProfilePageTests(TestCase):
 class RenderingAgreesWithModelTests(TestCase):
     """The renderer's per-row rules (``Viewer``) match the model predicates."""
 
-    def test_flags_match_can_reply_can_edit_can_remove(self):
+    def test_flags_match_can_reply_can_vote_can_edit_can_remove(self):
         thread = import_seed_dumps()
         alice, bob, staff = make_user("alice"), make_user("bob"), make_user("mod", staff=True)
         reply = make_reply(alice, Comment.objects.get(parent=None, position=0))
         Comment.objects.filter(pk=reply.pk - 1).update(status=Comment.Status.DELETED)
+        Comment.objects.filter(parent=None, position=1).update(status=Comment.Status.REMOVED)
         for user in (alice, bob, staff):
             viewer = Viewer(
                 now=timezone.now(),
@@ -464,6 +465,7 @@ class RenderingAgreesWithModelTests(TestCase):
                     self.assertEqual(viewer.may_reply(node), comment.can_reply(user))
                     self.assertEqual(viewer.may_edit(node), comment.can_edit(user))
                     self.assertEqual(viewer.may_remove(node), comment.can_remove(user))
+                    self.assertEqual(viewer.may_vote(node), comment.can_vote(user))
         self.assertEqual(find_tree_problems(), [])
 
     def test_hardcoded_paths_match_the_urlconf(self):

@@ -377,11 +377,15 @@ class Comment(MPTTModel, VoteCounts):
     def is_authored_by(self, user):
         return bool(user.is_authenticated and self.author_id and self.author.user_id == user.pk)
 
+    # A deleted or removed comment takes no replies or votes: what they would
+    # answer is no longer shown.
     def can_reply(self, user):
-        return not self.is_placeholder and self.level < self.MAX_DEPTH and self.thread.can_reply(user)
+        return (
+            not self.is_placeholder and not self.is_gone and self.level < self.MAX_DEPTH and self.thread.can_reply(user)
+        )
 
     def can_vote(self, user):
-        return user.is_authenticated and not self.is_placeholder
+        return user.is_authenticated and not self.is_placeholder and not self.is_gone
 
     def can_edit(self, user):
         return self.origin == self.Origin.LOCAL and not self.is_gone and self.is_authored_by(user)

@@ -177,7 +177,11 @@ class Viewer:
         return self._pieces[key]
 
     def may_reply(self, node):
-        return self.can_reply and not node.is_placeholder and node.level < Comment.MAX_DEPTH
+        return self.can_reply and not node.is_placeholder and node.is_normal and node.level < Comment.MAX_DEPTH
+
+    def may_vote(self, node):
+        """Visitors get the buttons too: they lead to the login page."""
+        return not node.is_placeholder and node.is_normal
 
     def may_edit(self, node):
         return (
@@ -271,7 +275,7 @@ def _head_html(node, viewer, parent_on_page):
 def _actions_html(node, viewer, parent_on_page):
     pk = node.pk
     parts = ['<div class="comment-actions">']
-    if not node.is_placeholder:
+    if viewer.may_vote(node):
         parts.append(vote_form_html(f"/comments/{pk}/vote/", viewer.votes.get(pk, 0), viewer.csrf_token))
     if viewer.may_reply(node):
         parts.append(f' <a class="reply-link" href="/comments/{pk}/reply/">Reply</a>')

@@ -26,6 +26,7 @@ from threads.replies import create_reply, delete_comment, edit_comment, remove_c
 from threads.voting import cast_vote
 
 HOME_SORTS = (HOT, NEW, TOP)
+REPLY_REFUSED = "No replies here: the thread is locked, or the comment is deleted, removed or too deep."
 THREADS_PER_PAGE = 25
 PROFILE_COMMENTS_PER_PAGE = 25
 
@@ -133,6 +134,8 @@ def _vote(request, model, pk, anchor):
         result = cast_vote(request.user, model, pk, form.cleaned_data["value"])
     except model.DoesNotExist:
         raise Http404("Nothing to vote on here.") from None
+    except PermissionDenied:
+        return _refused(request, "This comment takes no votes: it is deleted, removed or not available.")
     if wants_json(request):
         return JsonResponse(result.as_json())
     return redirect(back_url(request, _page_of(model, pk), anchor))
@@ -166,10 +169,13 @@ def _reply(request, thread, parent):
         anchor = f"comment-{parent.pk}" if parent else "thread"
         return _login_needed(request, back_url(request, thread.get_absolute_url(), anchor))
     if not (parent or thread).can_reply(request.user):
-        raise PermissionDenied
+        return _refused(request, REPLY_REFUSED)
     form = ReplyForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        comment = create_reply(request.user, thread, parent and parent.pk, form.cleaned_data["body"])
+        try:
+            comment = create_reply(request.user, thread, parent and parent.pk, form.cleaned_data["body"])
+        except PermissionDenied:
+            return _refused(request, REPLY_REFUSED)
         if wants_json(request):
             html = _comment_item_html(request, comment)
             return JsonResponse({"id": comment.pk, "html": html, "parent_id": comment.parent_id}, status=201)
@@ -258,6 +264,13 @@ def _login_needed(request, back):
     if wants_json(request):
         return JsonResponse({"login_url": login_url(back)}, status=401)
     return redirect(login_url(back))
+
+
+def _refused(request, message):
+    """403: JSON for scripts, else the site's page."""
+    if wants_json(request):
+        return JsonResponse({"error": message}, status=403)
+    raise PermissionDenied(message)
 
 
 def _done(request, comment):
