@@ -484,6 +484,11 @@ def test_profile_links_of_hostile_names_lead_to_their_profiles(client, db, insta
         assert f"Words of {person.pk}." in response.content.decode()
 
 
+def test_profile_handles_no_one_can_have_are_404(client, db):
+    for url in ("/u/%00", "/u/a%00b@lemmy.world", "/u/..%00@", "/u/nobody@", "/u/%2F%2F"):
+        assert client.get(url).status_code == 404, url
+
+
 def test_member_links_survive_dot_names(client, db):
     for name in ("..", "."):
         client.force_login(make_user(name))

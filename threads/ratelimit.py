@@ -87,7 +87,7 @@ def too_many_requests(request, scope):
 
 def ratelimit(scope, identities=(requester,)):
     """Limit POSTs to a view; each function in ``identities`` names a counter
-    the request must stay under (for example the address and the username)."""
+    the request must stay under (the member, or the address)."""
 
     def decorator(view):
         @wraps(view)

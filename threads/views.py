@@ -93,6 +93,9 @@ def comment_detail(request, pk):
 
 @require_GET
 def profile(request, handle):
+    if "\x00" in handle:
+        # No name holds NUL, and PostgreSQL refuses to compare text with one.
+        raise Http404("No such person.")
     try:
         person = Person.objects.get_by_handle(handle)
         comments, karma = person.comments.visible_on_profile().select_related("thread").newest_first(), None
