@@ -237,6 +237,9 @@ RATELIMITS = {
     "vote": os.environ.get("DJANGO_RATELIMIT_VOTE", "120/m"),
     "signup": os.environ.get("DJANGO_RATELIMIT_SIGNUP", "5/h"),
     "login": os.environ.get("DJANGO_RATELIMIT_LOGIN", "10/m"),
+    "edit": os.environ.get("DJANGO_RATELIMIT_EDIT", "10/m"),
+    "delete": os.environ.get("DJANGO_RATELIMIT_DELETE", "10/m"),
+    "password": os.environ.get("DJANGO_RATELIMIT_PASSWORD", "5/h"),
 }
 # Trust X-Forwarded-For (its last address, the one our proxy added) for the
 # client IP only behind a proxy that sets it.

@@ -1,20 +1,28 @@
 from django.contrib import admin
-from django.contrib.auth.views import LoginView
+from django.contrib.auth.views import LoginView, PasswordChangeView
 from django.urls import include, path
 
 from forum.views import favicon, healthz
 from threads import views
-from threads.ratelimit import client_key, login_username_key, ratelimit
+from threads.ratelimit import login_ratelimit, ratelimit
 
 urlpatterns = [
     path("healthz/", healthz, name="healthz"),
     path("favicon.ico", favicon),
+    # Before the admin's own URLs: its login gets the member login's limits.
+    path("admin/login/", login_ratelimit(admin.site.login)),
     path("admin/", admin.site.urls),
     path("accounts/signup/", views.signup, name="signup"),
     path(
         "accounts/login/",
-        ratelimit("login", identities=(client_key, login_username_key))(LoginView.as_view()),
+        login_ratelimit(LoginView.as_view()),
         name="login",
+    ),
+    # Before Django's own auth URLs, which it overrides.
+    path(
+        "accounts/password_change/",
+        ratelimit("password")(PasswordChangeView.as_view()),
+        name="password_change",
     ),
     path("accounts/", include("django.contrib.auth.urls")),
     path("", include("threads.urls")),

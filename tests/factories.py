@@ -3,6 +3,7 @@
 import itertools
 
 from django.contrib.auth import get_user_model
+from django.db.models import OuterRef, Subquery
 
 from tests.conftest import CAPTURED_AT, SEED_DUMPS
 from threads.db import allocate_tree_ids
@@ -63,6 +64,41 @@ def make_chain(thread, length, parent=None):
         parent = make_comment(thread, parent, body=f"Depth {depth}.")
         chain.append(parent)
     return chain
+
+
+def make_deep_chain(depth):
+    """A thread whose comments form one reply chain ``depth`` levels deep;
+    returns the thread and the chain, top first.
+
+    Bulk-inserted with the tree fields laid out: ``make_chain`` adds one
+    reply at a time, and each shifts every ancestor, so thousands of levels
+    would cost millions of row updates."""
+    thread = make_thread(title=f"A chain {depth} levels deep")
+    author = make_person("deep")
+    with tree_write(thread.pk):
+        tree_id = allocate_tree_ids(Comment, 1)[0]
+        chain = Comment.objects.bulk_create(
+            Comment(
+                thread=thread,
+                author=author,
+                origin=Comment.Origin.IMPORTED,
+                body=f"Depth {level}.",
+                body_html=f"<p>Depth {level}.</p>",
+                tree_id=tree_id,
+                lft=level + 1,
+                rght=2 * depth - level,
+                level=level,
+            )
+            for level in range(depth)
+        )
+        # In a chain each comment's parent is the one just before it in tree order.
+        parent = Comment.objects.filter(tree_id=tree_id, lft=OuterRef("lft") - 1).values("pk")
+        Comment.objects.filter(tree_id=tree_id, level__gt=0).update(parent=Subquery(parent))
+        for above, below in itertools.pairwise(chain):
+            below.parent_id = above.pk
+        Thread.objects.filter(pk=thread.pk).update(comment_count=depth)
+    thread.refresh_from_db()
+    return thread, chain
 
 
 def make_reply(user, target, body="A reply from a member."):

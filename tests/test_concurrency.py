@@ -65,7 +65,12 @@ def replier(outcome, user, thread_ids, seed):
     rng = random.Random(seed)
     for index in range(REPLIES_EACH):
         thread_id = rng.choice(thread_ids)
-        targets = list(Comment.objects.filter(thread_id=thread_id, is_placeholder=False).values_list("pk", flat=True))
+        # Deleted and removed comments take no replies; the rest all do.
+        targets = list(
+            Comment.objects.filter(thread_id=thread_id, is_placeholder=False, status=Comment.Status.NORMAL).values_list(
+                "pk", flat=True
+            )
+        )
         body = f"reply {user.username} {index}"
         if rng.random() < 0.2 or not targets:
             response = client.post(f"/threads/{thread_id}/reply/", {"body": body}, **JSON)

@@ -2,7 +2,9 @@ import re
 from datetime import timedelta
 
 from django.core.cache import cache
+from django.db import connection
 from django.test import TestCase
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
@@ -442,11 +444,12 @@ class ProfilePageTests(TestCase):
 class RenderingAgreesWithModelTests(TestCase):
     """The renderer's per-row rules (``Viewer``) match the model predicates."""
 
-    def test_flags_match_can_reply_can_edit_can_remove(self):
+    def test_flags_match_can_reply_can_vote_can_edit_can_remove(self):
         thread = import_seed_dumps()
         alice, bob, staff = make_user("alice"), make_user("bob"), make_user("mod", staff=True)
         reply = make_reply(alice, Comment.objects.get(parent=None, position=0))
         Comment.objects.filter(pk=reply.pk - 1).update(status=Comment.Status.DELETED)
+        Comment.objects.filter(parent=None, position=1).update(status=Comment.Status.REMOVED)
         for user in (alice, bob, staff):
             viewer = Viewer(
                 now=timezone.now(),
@@ -462,6 +465,7 @@ class RenderingAgreesWithModelTests(TestCase):
                     self.assertEqual(viewer.may_reply(node), comment.can_reply(user))
                     self.assertEqual(viewer.may_edit(node), comment.can_edit(user))
                     self.assertEqual(viewer.may_remove(node), comment.can_remove(user))
+                    self.assertEqual(viewer.may_vote(node), comment.can_vote(user))
         self.assertEqual(find_tree_problems(), [])
 
     def test_hardcoded_paths_match_the_urlconf(self):
@@ -517,3 +521,40 @@ class CachedLayoutTests(TestCase):
         after = comment_ids(self.client.get(newest_first))
         self.assertNotIn(response.json()["id"], before)
         self.assertEqual(after[0], response.json()["id"])
+
+
+class ListingColumnsTests(TestCase):
+    """Listings read the columns they show, never the articles: two 30 MB
+    articles made the home page take seconds and workers grow past a GB."""
+
+    @classmethod
+    def setUpTestData(cls):
+        author = make_person("poster", "lemmy.world")
+        for number in range(3):
+            make_thread(
+                f"Long read {number}", body="A long article. " * 1000, author=author, source_instance="lemmy.world"
+            )
+
+    def assert_no_article_read(self, url, queries):
+        with CaptureQueriesContext(connection) as captured:
+            response = self.client.get(url)
+        self.assertEqual(response.status_code, 200)
+        self.assertEqual(len(captured), queries)
+        for query in captured.captured_queries:
+            self.assertNotIn('"threads_thread"."body"', query["sql"])
+            self.assertNotIn('"threads_thread"."body_html"', query["sql"])
+        return response
+
+    def test_home_page_reads_no_article(self):
+        response = self.assert_no_article_read("/", queries=2)
+        self.assertContains(response, "Long read 2")
+        self.assertContains(response, 'class="author" href="/u/poster@lemmy.world">poster</a>')
+        self.assertContains(response, "from lemmy.world")
+
+    def test_api_thread_list_reads_no_article(self):
+        response = self.assert_no_article_read("/api/threads/", queries=1)
+        threads = response.json()["threads"]
+        self.assertEqual([thread["title"] for thread in threads], [f"Long read {n}" for n in (2, 1, 0)])
+        self.assertEqual(
+            set(threads[0]), {"id", "title", "url", "upvotes", "downvotes", "score", "comment_count", "created_at"}
+        )

@@ -1,9 +1,11 @@
 from urllib.parse import quote
 
+from django.core.exceptions import PermissionDenied
 from django.test import Client, TestCase
 
 from tests.factories import make_chain, make_comment, make_reply, make_thread, make_user
 from threads.models import Comment, Thread
+from threads.replies import create_reply
 from threads.trees import find_tree_problems
 
 JSON = {"HTTP_ACCEPT": "application/json"}
@@ -123,12 +125,27 @@ class ReplyTests(TreeSoundnessMixin, TestCase):
         self.assertEqual(self.client.post(f"/comments/{placeholder.pk}/reply/", {"body": "Hi"}).status_code, 403)
         self.assertFalse(Comment.objects.filter(body="Hi").exists())
 
-    def test_reply_to_deleted_comment_keeps_subtree(self):
-        Comment.objects.filter(pk=self.root.pk).update(status=Comment.Status.DELETED)
-        self.client.post(f"/comments/{self.root.pk}/reply/", {"body": "Still here."})
-        self.assertEqual(Comment.objects.get(body="Still here.").parent, self.root)
-        self.root.refresh_from_db()
-        self.assertEqual(self.root.get_descendant_count(), 2)
+    def test_deleted_and_removed_comments_take_no_replies(self):
+        for status in (Comment.Status.DELETED, Comment.Status.REMOVED):
+            with self.subTest(status=status):
+                Comment.objects.filter(pk=self.root.pk).update(status=status)
+                root = Comment.objects.select_related("thread").get(pk=self.root.pk)
+                self.assertFalse(root.can_reply(self.member))
+                self.assertEqual(self.client.get(f"/comments/{root.pk}/reply/").status_code, 403)
+                self.assertEqual(self.client.post(f"/comments/{root.pk}/reply/", {"body": "Hi"}).status_code, 403)
+                response = self.client.post(f"/comments/{root.pk}/reply/", {"body": "Hi"}, **JSON)
+                self.assertEqual(response.status_code, 403)
+                self.assertIn("error", response.json())
+                with self.assertRaises(PermissionDenied):
+                    create_reply(self.member, self.thread, root.pk, "Hi")
+                self.assertNotContains(
+                    self.client.get(self.thread.get_absolute_url()), f'href="/comments/{root.pk}/reply/"'
+                )
+        self.assertFalse(Comment.objects.filter(body="Hi").exists())
+        # The replies it had stay, and still take replies of their own.
+        self.assertEqual(
+            self.client.post(f"/comments/{self.older_reply.pk}/reply/", {"body": "Below."}).status_code, 302
+        )
 
     def test_locked_thread_refuses_replies(self):
         Thread.objects.filter(pk=self.thread.pk).update(is_locked=True)

@@ -5,14 +5,16 @@ import re
 import subprocess
 import sys
 from datetime import timedelta
+from html import escape
 from pathlib import Path
+from urllib.parse import unquote, urljoin, urlsplit
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 
 from tests.conftest import CAPTURED_AT
-from tests.factories import PASSWORD, make_comment, make_thread, make_user
+from tests.factories import PASSWORD, make_comment, make_reply, make_thread, make_user
 from threads.importer import import_dump
 from threads.models import Comment, Person, Thread
 from threads.replies import create_reply
@@ -173,7 +175,15 @@ def test_state_changes_refuse_get(client, db, url, method):
 
 @pytest.fixture
 def tight_limits(settings):
-    settings.RATELIMITS = {"reply": "3/m", "vote": "5/m", "signup": "2/h", "login": "3/m"}
+    settings.RATELIMITS = {
+        "reply": "3/m",
+        "vote": "5/m",
+        "signup": "2/h",
+        "login": "3/h",
+        "edit": "3/h",
+        "delete": "3/h",
+        "password": "3/h",
+    }
 
 
 @pytest.mark.usefixtures("tight_limits")
@@ -208,6 +218,36 @@ class TestRateLimits:
         response = client.post(f"/comments/{comment.pk}/vote/", {"value": 1}, HTTP_ACCEPT="application/json")
         assert "limit is 5 per minute" in response.json()["error"]
 
+    def test_edits_past_the_limit_get_429_and_change_nothing(self, client, db):
+        member = make_user("mona")
+        reply = make_reply(member, make_thread(), "first")
+        client.force_login(member)
+        statuses = [client.post(f"/comments/{reply.pk}/edit/", {"body": f"edit {n}"}).status_code for n in range(4)]
+        assert statuses == [302, 302, 302, 429]
+        reply.refresh_from_db()
+        assert reply.body == "edit 2"
+
+    def test_deletes_past_the_limit_get_429(self, client, db):
+        member = make_user("nina")
+        thread = make_thread()
+        replies = [make_reply(member, thread, f"reply {n}") for n in range(4)]
+        client.force_login(member)
+        statuses = [client.post(f"/comments/{reply.pk}/delete/").status_code for reply in replies]
+        assert statuses == [302, 302, 302, 429]
+        assert Comment.objects.get(pk=replies[3].pk).status == Comment.Status.NORMAL
+
+    def test_password_changes_past_the_limit_get_429(self, client, db):
+        member = make_user("otto")
+        client.force_login(member)
+        new = "another-long-password-77"
+        wrong = {"old_password": "not-it", "new_password1": new, "new_password2": new}
+        statuses = [client.post("/accounts/password_change/", wrong).status_code for _ in range(3)]
+        right = {"old_password": PASSWORD, "new_password1": new, "new_password2": new}
+        assert statuses == [200, 200, 200]
+        assert client.post("/accounts/password_change/", right).status_code == 429
+        member.refresh_from_db()
+        assert member.check_password(PASSWORD)
+
     def test_signups_are_limited_per_address(self, client, db):
         statuses = [
             client.post(
@@ -218,16 +258,56 @@ class TestRateLimits:
         Client().post("/accounts/logout/")
         assert statuses[:2] == [302, 302] and statuses[2] == 429
 
-    def test_login_attempts_are_limited_per_address_and_per_account(self, db):
+    def test_failed_logins_block_the_address_that_made_them(self, db):
         make_user("kate")
         attacker = Client(REMOTE_ADDR="10.0.0.1")
         statuses = [
             attacker.post("/accounts/login/", {"username": "kate", "password": "wrong"}).status_code for _ in range(4)
         ]
         assert statuses == [200, 200, 200, 429]
-        elsewhere = Client(REMOTE_ADDR="10.0.0.2")
-        assert elsewhere.post("/accounts/login/", {"username": "kate", "password": "wrong"}).status_code == 429
-        assert elsewhere.post("/accounts/login/", {"username": "other", "password": "x"}).status_code == 200
+        assert attacker.post("/accounts/login/", {"username": "other", "password": "x"}).status_code == 429
+        assert attacker.post("/accounts/login/", {"username": "kate", "password": PASSWORD}).status_code == 429
+        assert "_auth_user_id" not in attacker.session
+
+    def test_the_owner_logs_in_from_a_clean_address_while_an_attacker_spams_failures(self, db):
+        make_user("kate")
+        for n in range(3):
+            Client(REMOTE_ADDR=f"10.0.1.{n}").post("/accounts/login/", {"username": "kate", "password": "wrong"})
+        owner = Client(REMOTE_ADDR="10.0.0.2")
+        response = owner.post("/accounts/login/", {"username": "kate", "password": PASSWORD})
+        assert response.status_code == 302 and "_auth_user_id" in owner.session
+
+    def test_an_account_under_attack_gives_each_other_address_one_guess(self, db):
+        make_user("kate")
+        for n in range(3):
+            Client(REMOTE_ADDR=f"10.0.1.{n}").post("/accounts/login/", {"username": "kate", "password": "wrong"})
+        guesser = Client(REMOTE_ADDR="10.0.2.1")
+        assert guesser.post("/accounts/login/", {"username": "kate", "password": "wrong"}).status_code == 200
+        assert guesser.post("/accounts/login/", {"username": "kate", "password": PASSWORD}).status_code == 429
+        assert guesser.post("/accounts/login/", {"username": "someone", "password": "x"}).status_code == 200
+        # The account is keyed as the login form reads the name (NFKC, any case).
+        assert guesser.post("/accounts/login/", {"username": " ＫＡＴＥ ", "password": "x"}).status_code == 429
+
+    def test_successful_logins_are_not_counted(self, db):
+        make_user("kate")
+        client = Client(REMOTE_ADDR="10.0.0.3")
+        for _ in range(5):
+            assert client.post("/accounts/login/", {"username": "kate", "password": PASSWORD}).status_code == 302
+            client.post("/accounts/logout/")
+
+    def test_admin_login_has_the_same_limits_and_shares_the_counts(self, db):
+        make_user("root", staff=True)
+        attacker = Client(REMOTE_ADDR="10.0.0.4")
+        attacker.post("/accounts/login/", {"username": "root", "password": "wrong"})
+        statuses = [
+            attacker.post("/admin/login/", {"username": "root", "password": "wrong"}).status_code for _ in range(3)
+        ]
+        assert statuses == [200, 200, 429]
+        assert attacker.post("/admin/login/", {"username": "root", "password": PASSWORD}).status_code == 429
+        assert "_auth_user_id" not in attacker.session
+        owner = Client(REMOTE_ADDR="10.0.0.5")
+        response = owner.post("/admin/login/?next=/admin/", {"username": "root", "password": PASSWORD})
+        assert response.status_code == 302 and owner.get("/admin/").status_code == 200
 
 
 def test_reply_request_larger_than_the_limit_is_a_clean_400(client, db):
@@ -372,3 +452,48 @@ def test_an_import_keeps_votes_and_the_lock_set_meanwhile(db, seed_text):
     fresh = Thread.objects.get(pk=report.thread_id)
     assert fresh.local_upvotes == 3 and fresh.is_locked
     assert Comment.objects.get(author__name="bulwark").imported_upvotes == 50
+
+
+HOSTILE_NAMES = ["../../admin", "//evil.example", "..", ".", "a/b/", "\\\\evil.example", "x?y#z", "a@b", "%2F", "..%2F"]
+
+
+def assert_stays_on_the_profile(url):
+    """A browser resolves the link to /u/<one segment>: no other path, no dot
+    segment (browsers read "%2e" as "." too), no other host."""
+    parts = urlsplit(urljoin("https://testserver/threads/1/slug/", url))
+    assert (parts.scheme, parts.netloc) == ("https", "testserver")
+    segments = parts.path.split("/")
+    assert segments[:2] == ["", "u"] and len(segments) == 3, url
+    assert unquote(segments[2]) not in {"", ".", ".."} and not parts.query and not parts.fragment, url
+
+
+@pytest.mark.parametrize("instance", ["", "lemmy.world"])
+def test_profile_links_of_hostile_names_lead_to_their_profiles(client, db, instance):
+    thread = make_thread()
+    people = [Person.objects.create(name=name, instance=instance) for name in HOSTILE_NAMES]
+    for person in people:
+        make_comment(thread, author=person, body=f"Words of {person.pk}.")
+    page = client.get(f"{thread.get_absolute_url()}?all=1").content.decode()
+    for person in people:
+        url = person.get_absolute_url()
+        assert_stays_on_the_profile(url)
+        assert f'href="{escape(url)}">{escape(person.name)}</a>' in page
+        response = client.get(url)
+        assert response.status_code == 200, (person.name, url)
+        assert response.context["person"] == person
+        assert f"Words of {person.pk}." in response.content.decode()
+
+
+def test_profile_handles_no_one_can_have_are_404(client, db):
+    for url in ("/u/%00", "/u/a%00b@lemmy.world", "/u/..%00@", "/u/nobody@", "/u/%2F%2F"):
+        assert client.get(url).status_code == 404, url
+
+
+def test_member_links_survive_dot_names(client, db):
+    for name in ("..", "."):
+        client.force_login(make_user(name))
+        header = client.get("/").content.decode()
+        url = re.search(r'<a class="username" href="([^"]+)"', header)[1]
+        assert_stays_on_the_profile(url)
+        response = client.get(url)
+        assert response.status_code == 200 and response.context["person"].name == name

@@ -2,6 +2,7 @@ from unittest import skipUnless
 from urllib.parse import quote
 
 import pytest
+from django.core.exceptions import PermissionDenied
 from django.db import connection, transaction
 from django.test import Client, TestCase, TransactionTestCase
 from django.test.utils import CaptureQueriesContext
@@ -165,6 +166,28 @@ class VoteEndpointTests(TestCase):
         response = self.client.post(f"/comments/{placeholder.pk}/vote/", {"value": "1"})
         self.assertEqual(response.status_code, 403)
         self.assertFalse(Vote.objects.exists())
+
+    def test_deleted_and_removed_comments_take_no_votes(self):
+        cast_vote(self.member, Comment, self.comment.pk, 1)
+        for status in (Comment.Status.DELETED, Comment.Status.REMOVED):
+            Comment.objects.filter(pk=self.comment.pk).update(status=status)
+            for value in ("1", "-1", "0"):
+                with self.subTest(status=status, value=value):
+                    url = f"/comments/{self.comment.pk}/vote/"
+                    self.assertEqual(self.client.post(url, {"value": value}).status_code, 403)
+                    response = self.client.post(url, {"value": value}, **JSON)
+                    self.assertEqual(response.status_code, 403)
+                    self.assertIn("error", response.json())
+                    with self.assertRaises(PermissionDenied):
+                        cast_vote(self.member, Comment, self.comment.pk, int(value))
+            comment = Comment.objects.select_related("thread").get(pk=self.comment.pk)
+            self.assertFalse(comment.can_vote(self.member))
+            page = self.client.get(self.thread.get_absolute_url()).content.decode()
+            self.assertNotIn(f'action="/comments/{self.comment.pk}/vote/"', page)
+        # The vote cast before stays, and so do the counters.
+        self.assertEqual(list(Vote.objects.values_list("comment_id", "value")), [(self.comment.pk, 1)])
+        self.comment.refresh_from_db()
+        self.assertEqual((self.comment.local_upvotes, self.comment.local_downvotes), (1, 0))
 
     def test_extra_fields_are_ignored(self):
         other = make_user("other")

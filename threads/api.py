@@ -1,14 +1,18 @@
 """Read-only JSON API: the thread list and one thread with its comment tree."""
 
 import re
+from collections import defaultdict
 
-from django.http import JsonResponse
+from django.core.serializers.json import DjangoJSONEncoder
+from django.http import HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404
 from django.views.decorators.http import require_GET
 
 from threads.models import GONE_TEXTS, Comment, Thread
 
 BLANK_RUN_RE = re.compile(r"\n{3,}")
+# What JsonResponse(..., json_dumps_params={"ensure_ascii": False}) encodes with.
+ENCODER = DjangoJSONEncoder(ensure_ascii=False)
 
 
 def plain_body(text):
@@ -23,7 +27,7 @@ def iso(moment):
 
 @require_GET
 def thread_list(request):
-    threads = Thread.objects.order_by("-created_at", "-pk")
+    threads = Thread.objects.for_listing().order_by("-created_at", "-pk")
     return JsonResponse(
         {
             "threads": [
@@ -47,25 +51,46 @@ def thread_list(request):
 def thread_detail(request, pk):
     thread = get_object_or_404(Thread, pk=pk)
     comments = Comment.objects.filter(thread=thread).select_related("author").order_by("position", "pk")
-    nodes, roots = {}, []
+    fields = {
+        "id": thread.pk,
+        "title": thread.title,
+        "body": plain_body(thread.body),
+        "url": request.build_absolute_uri(thread.get_absolute_url()),
+        "captured_at": iso(thread.captured_at),
+        "upvotes": thread.upvotes,
+        "downvotes": thread.downvotes,
+        "score": thread.score,
+    }
+    text = f'{ENCODER.encode(fields)[:-1]}, "comments": {comment_tree_json(comments)}}}'
+    return HttpResponse(text, content_type="application/json")
+
+
+def comment_tree_json(comments):
+    """The comments as nested JSON text (each node's replies in its
+    ``"children"``), written with an explicit stack.
+
+    ``json.dumps`` recurses once per level of nesting and fails past about
+    500, and imports accept any depth; this writes the same text as
+    ``JsonResponse`` would (same encoder, same separators) for any depth.
+    """
+    children = defaultdict(list)
     for comment in comments:
-        nodes[comment.pk] = (comment.parent_id, comment_json(comment))
-    for parent_id, node in nodes.values():
-        (nodes[parent_id][1]["children"] if parent_id else roots).append(node)
-    return JsonResponse(
-        {
-            "id": thread.pk,
-            "title": thread.title,
-            "body": plain_body(thread.body),
-            "url": request.build_absolute_uri(thread.get_absolute_url()),
-            "captured_at": iso(thread.captured_at),
-            "upvotes": thread.upvotes,
-            "downvotes": thread.downvotes,
-            "score": thread.score,
-            "comments": roots,
-        },
-        json_dumps_params={"ensure_ascii": False},
-    )
+        children[comment.parent_id].append(comment)
+    out, first = ["["], True
+    stack = [iter(children[None])]
+    while stack:
+        comment = next(stack[-1], None)
+        if comment is None:
+            stack.pop()
+            out.append("]}" if stack else "]")
+            first = False
+            continue
+        if not first:
+            out.append(", ")
+        out.append(f'{ENCODER.encode(comment_json(comment))[:-1]}, "children": [')
+        first = True
+        stack.append(iter(children[comment.pk]))
+    return "".join(out)
 
 
 def comment_json(comment):
@@ -89,5 +114,4 @@ def comment_json(comment):
         "edited": comment.is_edited,
         "created_at": iso(comment.created_at),
         "body": GONE_TEXTS.get(comment.status) or plain_body(comment.body),
-        "children": [],
     }

@@ -3,6 +3,7 @@ from django.contrib.auth.forms import UserCreationForm
 from django.db import transaction
 
 from threads.models import Comment, Person
+from threads.usernames import HELP_TEXT, validate_new_username
 from threads.voting import VOTE_VALUES
 
 
@@ -53,16 +54,18 @@ class ImportDumpsForm(forms.Form):
 
 
 class SignupForm(UserCreationForm):
-    """Sign-up that also gives the member their ``Person``, and keeps profile
-    URLs unambiguous: ``/u/<name>`` must not also name an imported author
-    shown without an instance."""
+    """Sign-up that also gives the member their ``Person``, under a name that
+    cannot pass for anyone already here (``threads.usernames``)."""
+
+    class Meta(UserCreationForm.Meta):
+        help_texts = {"username": HELP_TEXT}
 
     def clean_username(self):
         username = super().clean_username()
-        if "@" in username:
-            raise forms.ValidationError("Use a name without @: name@host is how imported authors are shown.")
-        if Person.objects.imported().filter(name__iexact=username, instance="").exists():
-            raise forms.ValidationError("That name belongs to an imported author; please choose another.")
+        if username is None:
+            # Django has already put "taken" on the field; say nothing more.
+            return username
+        validate_new_username(username)
         return username
 
     @transaction.atomic

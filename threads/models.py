@@ -16,6 +16,8 @@ Invariants other code keeps:
   of older lemmy-ui show a score only, so its up and down are unknown.
 """
 
+from urllib.parse import quote
+
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q, Sum
@@ -34,6 +36,17 @@ from threads.ranking import sort_key
 RESERVED_SLUGS = {"vote", "reply", "lock"}
 
 
+# What a profile URL leaves unquoted: RFC 3986's sub-delimiters, ":" and "@".
+HANDLE_SAFE = "!$&'()*+,;=~:@"
+
+
+def split_handle(handle):
+    """``name@instance`` → ``(name, instance)``; a handle without "@", or
+    ending in one, has no instance."""
+    name, at, instance = handle.rpartition("@")
+    return (name, instance) if at else (handle, "")
+
+
 class PersonQuerySet(models.QuerySet):
     def imported(self):
         return self.filter(user__isnull=True)
@@ -41,7 +54,7 @@ class PersonQuerySet(models.QuerySet):
     def get_by_handle(self, handle):
         """Find a person by ``name`` (a member first) or ``name@instance``;
         ``name@?`` is an author of another instance whose host no page showed."""
-        name, _, instance = handle.rpartition("@") if "@" in handle else (handle, "", "")
+        name, instance = split_handle(handle)
         if instance == Person.UNKNOWN_HOST:
             return self.imported().get(name=name, instance="", instance_known=False)
         if instance:
@@ -90,7 +103,24 @@ class Person(models.Model):
         return self.handle
 
     def get_absolute_url(self):
-        return reverse("threads:profile", args=[self.handle])
+        return self.profile_url(self.name, self.instance if self.instance_known else self.UNKNOWN_HOST)
+
+    @staticmethod
+    def profile_url(name, instance):
+        """The profile of ``name`` (on ``instance``) as one path segment,
+        whatever an imported name holds.
+
+        "/" is percent-encoded (the route reads the segment back as a path,
+        since servers decode it), so "../../admin" stays one segment. A name
+        that a bare handle would misread gets a trailing "@" (no instance):
+        one holding "@", and "." or "..", which browsers resolve as dot
+        segments, percent-encoded or not. ``reverse()`` can do neither: it
+        leaves "/" alone and quotes "%".
+        """
+        handle = f"{name}@{instance}" if instance else name
+        if not instance and ("@" in name or name in {".", ".."}):
+            handle += "@"
+        return f"/u/{quote(handle, safe=HANDLE_SAFE)}"
 
     @property
     def handle(self):
@@ -163,8 +193,25 @@ class VoteCounts(models.Model):
 
 
 class ThreadQuerySet(models.QuerySet):
+    # What the home page and /api/threads/ show of a thread.
+    LISTING_FIELDS = (
+        "title",
+        "slug",
+        "source_instance",
+        "created_at",
+        "comment_count",
+        "is_locked",
+        "imported_upvotes",
+        "imported_downvotes",
+        "local_upvotes",
+        "local_downvotes",
+    )
+
     def for_listing(self):
-        return self.select_related("author")
+        """Threads with their author and only the columns a listing shows:
+        an article (``body``, ``body_html``) can run to megabytes, and two
+        30 MB ones made the home page take seconds and workers grow past a GB."""
+        return self.select_related("author").only(*self.LISTING_FIELDS, "author")
 
     def ranked_ids(self, sort, now):
         """Thread ids in ``sort`` order, newest first on ties, in one query.
@@ -392,11 +439,15 @@ class Comment(MPTTModel, VoteCounts):
     def is_authored_by(self, user):
         return bool(user.is_authenticated and self.author_id and self.author.user_id == user.pk)
 
+    # A deleted or removed comment takes no replies or votes: what they would
+    # answer is no longer shown.
     def can_reply(self, user):
-        return not self.is_placeholder and self.level < self.MAX_DEPTH and self.thread.can_reply(user)
+        return (
+            not self.is_placeholder and not self.is_gone and self.level < self.MAX_DEPTH and self.thread.can_reply(user)
+        )
 
     def can_vote(self, user):
-        return user.is_authenticated and not self.is_placeholder
+        return user.is_authenticated and not self.is_placeholder and not self.is_gone
 
     def can_edit(self, user):
         return self.origin == self.Origin.LOCAL and not self.is_gone and self.is_authored_by(user)

@@ -1,4 +1,4 @@
-"""Rate limits on replies, votes, sign-ups and logins, counted in the cache.
+"""Rate limits on replies, votes, edits, deletions, password changes, sign-ups and logins.
 
 Django throttles nothing itself (notes/reliability.md §4), and forums are
 hammered from day one: Lemmy and Discourse cap each of these actions. A
@@ -7,7 +7,9 @@ window's first), on local memory or on Redis (``REDIS_URL``), which all
 workers then share.
 """
 
+import hashlib
 import time
+import unicodedata
 from functools import wraps
 
 from django.conf import settings
@@ -48,15 +50,28 @@ def allow(scope, identity):
     """Count one attempt; False once ``identity`` is over the ``scope`` limit."""
     if not settings.RATELIMIT_ENABLED:
         return True
-    limit, period = parse_rate(settings.RATELIMITS[scope])
-    key = f"ratelimit:{scope}:{identity}:{int(time.time() // period)}"
+    limit, _ = parse_rate(settings.RATELIMITS[scope])
+    return _count(scope, identity) <= limit
+
+
+def _window_key(scope, identity):
+    _, period = parse_rate(settings.RATELIMITS[scope])
+    return f"ratelimit:{scope}:{identity}:{int(time.time() // period)}", period
+
+
+def _count(scope, identity):
+    """Add one to ``identity``'s counter for this window; return the new count."""
+    key, period = _window_key(scope, identity)
     try:
-        count = cache.incr(key)
+        return cache.incr(key)
     except ValueError:
         # The window's first attempt; if another request just created the
         # key, count this one on top of it.
-        count = 1 if cache.add(key, 1, timeout=period + 1) else cache.incr(key)
-    return count <= limit
+        return 1 if cache.add(key, 1, timeout=period + 1) else cache.incr(key)
+
+
+def _counted(scope, identity):
+    return cache.get(_window_key(scope, identity)[0], 0)
 
 
 def too_many_requests(request, scope):
@@ -72,7 +87,7 @@ def too_many_requests(request, scope):
 
 def ratelimit(scope, identities=(requester,)):
     """Limit POSTs to a view; each function in ``identities`` names a counter
-    the request must stay under (for example the address and the username)."""
+    the request must stay under (the member, or the address)."""
 
     def decorator(view):
         @wraps(view)
@@ -88,6 +103,51 @@ def ratelimit(scope, identities=(requester,)):
     return decorator
 
 
-def login_username_key(request):
-    """Failed logins are also counted per account, whatever the address."""
-    return f"username:{request.POST.get('username', '').strip().lower()}"
+def login_account_key(username):
+    """The account a login names, as the login form reads the name (NFKC,
+    stripped) and case-folded, so look-alike spellings share one counter;
+    hashed, so any name makes a valid cache key."""
+    name = unicodedata.normalize("NFKC", username).strip().casefold()
+    return f"account:{hashlib.sha256(name.encode()).hexdigest()[:32]}"
+
+
+def login_ratelimit(view):
+    """Limit a login view by failed logins, never by successful ones.
+
+    Counting every attempt per account let anyone lock a member out with
+    ten posts a minute. So, as django-axes and Discourse do, only failures
+    count (``count_login_failure``), per address and per account, and:
+
+    - an address with ``login``-limit failures in the window is refused
+      whatever it sends: guessing from one address stops there;
+    - an account with that many failures, from anywhere, still takes a
+      login from an address that has not failed in the window, so its
+      owner gets in while others guess; each other address gets one
+      wrong guess before it is refused for that account.
+    """
+
+    @wraps(view)
+    def wrapped(request, *args, **kwargs):
+        if request.method == "POST" and settings.RATELIMIT_ENABLED and _login_refused(request):
+            return too_many_requests(request, "login")
+        return view(request, *args, **kwargs)
+
+    return wrapped
+
+
+def _login_refused(request):
+    limit, _ = parse_rate(settings.RATELIMITS["login"])
+    address_failures = _counted("login", client_key(request))
+    if address_failures >= limit:
+        return True
+    account = login_account_key(request.POST.get("username", ""))
+    return address_failures > 0 and _counted("login", account) >= limit
+
+
+def count_login_failure(sender, credentials, request=None, **kwargs):
+    """Receiver of Django's ``user_login_failed``: a refused password (or an
+    inactive account) counts against the address and the account named."""
+    if request is None or not settings.RATELIMIT_ENABLED:
+        return
+    _count("login", client_key(request))
+    _count("login", login_account_key(credentials.get("username", "")))

@@ -21,12 +21,11 @@ part. tests/test_pages.py checks that they agree with the models.
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from html import escape
-from urllib.parse import quote
 
 from django.utils.safestring import mark_safe
 
 from threads.dump.formats import BADGE_ORDER, format_age
-from threads.models import Comment
+from threads.models import Comment, Person
 from threads.ranking import sort_key
 
 NODE_FIELDS = (
@@ -64,8 +63,6 @@ GONE_TEXT = {
     Comment.Status.REMOVED: "removed by moderator",
 }
 PLACEHOLDER_TEXT = "comment not available"
-# Characters reverse() leaves unquoted in a path segment (RFC 3986 sub-delims).
-PATH_SAFE = "!$&'()*+,;=~:@"
 
 
 class Node:
@@ -173,14 +170,18 @@ class Viewer:
     def author_html(self, name, instance):
         key = ("author", name, instance)
         if key not in self._pieces:
-            html = f' <a class="author" href="{escape(profile_url(name, instance))}">{escape(name)}</a>'
+            html = f' <a class="author" href="{escape(Person.profile_url(name, instance))}">{escape(name)}</a>'
             if instance:
                 html += f'<span class="instance">@{escape(instance)}</span>'
             self._pieces[key] = html
         return self._pieces[key]
 
     def may_reply(self, node):
-        return self.can_reply and not node.is_placeholder and node.level < Comment.MAX_DEPTH
+        return self.can_reply and not node.is_placeholder and node.is_normal and node.level < Comment.MAX_DEPTH
+
+    def may_vote(self, node):
+        """Visitors get the buttons too: they lead to the login page."""
+        return not node.is_placeholder and node.is_normal
 
     def may_edit(self, node):
         return (
@@ -192,11 +193,6 @@ class Viewer:
 
     def may_remove(self, node):
         return self.is_staff and not node.is_placeholder and node.is_normal
-
-
-def profile_url(name, instance):
-    handle = f"{name}@{instance}" if instance else name
-    return f"/u/{quote(handle, safe=PATH_SAFE)}"
 
 
 def time_html(moment, now):
@@ -279,7 +275,7 @@ def _head_html(node, viewer, parent_on_page):
 def _actions_html(node, viewer, parent_on_page):
     pk = node.pk
     parts = ['<div class="comment-actions">']
-    if not node.is_placeholder:
+    if viewer.may_vote(node):
         parts.append(vote_form_html(f"/comments/{pk}/vote/", viewer.votes.get(pk, 0), viewer.csrf_token))
     if viewer.may_reply(node):
         parts.append(f' <a class="reply-link" href="/comments/{pk}/reply/">Reply</a>')

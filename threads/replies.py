@@ -25,8 +25,10 @@ def create_reply(user, thread, parent_id, body):
     """Add ``user``'s reply under the comment ``parent_id`` (or the thread when
     ``None``) as its last child, and return it.
 
-    Raises ``PermissionDenied`` when the thread is locked or the parent is a
-    placeholder. Submitting the same body to the same parent again within
+    Raises ``PermissionDenied`` when the thread is locked or the parent takes
+    no replies (``Comment.can_reply``: a placeholder, deleted, removed, or
+    too deep); the parent is read under the lock, so a removal that commits
+    first is seen. Submitting the same body to the same parent again within
     ``DUPLICATE_WINDOW`` returns the earlier reply instead of a copy.
     """
     now = timezone.now()

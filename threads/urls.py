@@ -18,7 +18,8 @@ urlpatterns = [
     path("comments/<int:pk>/edit/", views.comment_edit, name="comment-edit"),
     path("comments/<int:pk>/delete/", views.comment_delete, name="comment-delete"),
     path("comments/<int:pk>/remove/", views.comment_remove, name="comment-remove"),
-    path("u/<str:handle>", views.profile, name="profile"),
+    # A path: imported names may hold "/", which servers decode from %2F (Person.profile_url).
+    path("u/<path:handle>", views.profile, name="profile"),
     path("api/threads/", api.thread_list, name="api-thread-list"),
     path("api/threads/<int:pk>/", api.thread_detail, name="api-thread-detail"),
 ]

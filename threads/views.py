@@ -17,7 +17,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from threads.forms import LockForm, ReplyForm, SignupForm, VoteForm
 from threads.links import back_url, int_param, login_url, new_comment_url, wants_json, with_anchor
-from threads.models import Comment, Person, Thread
+from threads.models import Comment, Person, Thread, split_handle
 from threads.pages import subtree_comments, thread_comments, viewer_for
 from threads.ranking import HOT, NEW, SORTS, TOP, parse_sort
 from threads.ratelimit import client_key, ratelimit
@@ -26,6 +26,7 @@ from threads.replies import create_reply, delete_comment, edit_comment, remove_c
 from threads.voting import cast_vote
 
 HOME_SORTS = (HOT, NEW, TOP)
+REPLY_REFUSED = "No replies here: the thread is locked, or the comment is deleted, removed or too deep."
 THREADS_PER_PAGE = 25
 PROFILE_COMMENTS_PER_PAGE = 25
 
@@ -92,12 +93,18 @@ def comment_detail(request, pk):
 
 @require_GET
 def profile(request, handle):
+    if "\x00" in handle:
+        # No name holds NUL, and PostgreSQL refuses to compare text with one.
+        raise Http404("No such person.")
     try:
         person = Person.objects.get_by_handle(handle)
         comments, karma = person.comments.visible_on_profile().select_related("thread").newest_first(), None
     except Person.DoesNotExist:
         # A member who has not written anything yet: shown, but nothing is stored for a GET.
-        user = get_object_or_404(get_user_model(), username=handle)
+        name, instance = split_handle(handle)
+        if instance:
+            raise Http404("No such person.") from None
+        user = get_object_or_404(get_user_model(), username=name)
         person, comments, karma = Person(name=user.username, user=user), Comment.objects.none(), 0
     page = Paginator(comments, PROFILE_COMMENTS_PER_PAGE).get_page(request.GET.get("page"))
     karma = person.comment_karma() if karma is None else karma
@@ -130,6 +137,8 @@ def _vote(request, model, pk, anchor):
         result = cast_vote(request.user, model, pk, form.cleaned_data["value"])
     except model.DoesNotExist:
         raise Http404("Nothing to vote on here.") from None
+    except PermissionDenied:
+        return _refused(request, "This comment takes no votes: it is deleted, removed or not available.")
     if wants_json(request):
         return JsonResponse(result.as_json())
     return redirect(back_url(request, _page_of(model, pk), anchor))
@@ -163,10 +172,13 @@ def _reply(request, thread, parent):
         anchor = f"comment-{parent.pk}" if parent else "thread"
         return _login_needed(request, back_url(request, thread.get_absolute_url(), anchor))
     if not (parent or thread).can_reply(request.user):
-        raise PermissionDenied
+        return _refused(request, REPLY_REFUSED)
     form = ReplyForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        comment = create_reply(request.user, thread, parent and parent.pk, form.cleaned_data["body"])
+        try:
+            comment = create_reply(request.user, thread, parent and parent.pk, form.cleaned_data["body"])
+        except PermissionDenied:
+            return _refused(request, REPLY_REFUSED)
         if wants_json(request):
             html = _comment_item_html(request, comment)
             return JsonResponse({"id": comment.pk, "html": html, "parent_id": comment.parent_id}, status=201)
@@ -185,6 +197,7 @@ def _comment_item_html(request, comment):
 
 @login_required
 @require_http_methods(["GET", "POST"])
+@ratelimit("edit")
 def comment_edit(request, pk):
     comment = get_object_or_404(_own_comments(request.user), pk=pk)
     if not comment.can_edit(request.user):
@@ -197,6 +210,7 @@ def comment_edit(request, pk):
 
 
 @require_POST
+@ratelimit("delete")
 def comment_delete(request, pk):
     if not request.user.is_authenticated:
         return _login_needed(request, back_url(request, resolve_url("threads:home"), ""))
@@ -253,6 +267,13 @@ def _login_needed(request, back):
     if wants_json(request):
         return JsonResponse({"login_url": login_url(back)}, status=401)
     return redirect(login_url(back))
+
+
+def _refused(request, message):
+    """403: JSON for scripts, else the site's page."""
+    if wants_json(request):
+        return JsonResponse({"error": message}, status=403)
+    raise PermissionDenied(message)
 
 
 def _done(request, comment):

@@ -7,7 +7,7 @@ adjust the counters from a stale read (the race Lobsters documents in its
 recount), and no transaction, lock or earlier read is needed. Votes are the
 busiest writes a forum takes, so they are written in SQL rather than through
 three ORM queries. On PostgreSQL the vote and the read of the new counts are
-one call to a function (migration 0006), which also commits the vote
+one call to a function (migration 0006, refusing gone comments since 0008), which also commits the vote
 without waiting for the WAL flush; SQLite, in the process, runs the two
 statements itself.
 """
@@ -39,7 +39,7 @@ class VoteResult:
 
 def _sqlite_statements():
     """SQLite's SQL for each kind of target, built from the models' table names;
-    migration 0006 holds PostgreSQL's, the same statements in one function."""
+    migrations 0006 and 0008 hold PostgreSQL's, the same statements in one function."""
     vote, comment, thread = Vote._meta.db_table, Comment._meta.db_table, Thread._meta.db_table
     upsert = (
         f"INSERT INTO {vote} (user_id, thread_id, comment_id, value, created_at) {{select}} "
@@ -50,14 +50,18 @@ def _sqlite_statements():
         "SELECT imported_upvotes + local_upvotes, imported_downvotes + local_downvotes, {extra} "
         "FROM {table} WHERE id = %s"
     )
+    votable = f"NOT is_placeholder AND status = '{Comment.Status.NORMAL}'"
     return {
         Comment: {
             "upsert": upsert.format(
-                select=f"SELECT %s, thread_id, id, %s, %s FROM {comment} WHERE id = %s AND NOT is_placeholder",
+                select=f"SELECT %s, thread_id, id, %s, %s FROM {comment} WHERE id = %s AND {votable}",
                 conflict="(user_id, comment_id) WHERE comment_id IS NOT NULL",
             ),
-            "delete": f"DELETE FROM {vote} WHERE user_id = %s AND comment_id = %s",
-            "counts": counts.format(extra="is_placeholder", table=comment),
+            "delete": (
+                f"DELETE FROM {vote} WHERE user_id = %s "
+                f"AND comment_id = (SELECT id FROM {comment} WHERE id = %s AND {votable})"
+            ),
+            "counts": counts.format(extra=f"NOT ({votable})", table=comment),
         },
         Thread: {
             "upsert": upsert.format(
@@ -84,7 +88,8 @@ def cast_vote(user, model, pk, value):
     Returns the target's shown counts read just after the vote, so they
     include it and any vote that landed meanwhile.
     Raises ``model.DoesNotExist`` for a missing target and ``PermissionDenied``
-    for a placeholder, whose upsert selected no row and so wrote nothing.
+    for a placeholder or a deleted or removed comment (``Comment.can_vote``),
+    whose upsert or delete selected no row and so wrote nothing.
     """
     if value not in VOTE_VALUES:
         raise ValueError(f"a vote is 1, -1 or 0, not {value!r}")
@@ -105,7 +110,7 @@ def cast_vote(user, model, pk, value):
         row = cursor.fetchone()
     if row is None:
         raise model.DoesNotExist
-    upvotes, downvotes, is_placeholder = row
-    if is_placeholder:
+    upvotes, downvotes, refused = row
+    if refused:
         raise PermissionDenied
     return VoteResult(upvotes, downvotes, value)

@@ -6,6 +6,7 @@ from django.utils import timezone
 from django.utils.safestring import mark_safe
 
 from threads import rendering
+from threads.models import Person
 
 register = template.Library()
 
@@ -14,6 +15,11 @@ register = template.Library()
 def time_tag(moment):
     """``<time>`` with "5 months ago" and the absolute UTC time on hover."""
     return mark_safe(rendering.time_html(moment, timezone.now())) if moment else ""
+
+
+@register.simple_tag
+def member_profile_url(user):
+    return Person.profile_url(user.username, "")
 
 
 @register.simple_tag
