@@ -556,5 +556,21 @@ class ListingColumnsTests(TestCase):
         threads = response.json()["threads"]
         self.assertEqual([thread["title"] for thread in threads], [f"Long read {n}" for n in (2, 1, 0)])
         self.assertEqual(
-            set(threads[0]), {"id", "title", "url", "upvotes", "downvotes", "score", "comment_count", "created_at"}
+            set(threads[0]),
+            {
+                "id",
+                "title",
+                "title_source",
+                "url",
+                "author",
+                "community",
+                "upvotes",
+                "downvotes",
+                "score",
+                "comment_count",
+                "created_at",
+            },
+        )
+        self.assertEqual(
+            threads[0]["author"], {"name": "poster", "instance": "lemmy.world", "badges": [], "bot": False}
         )

@@ -10,15 +10,13 @@ from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import DatabaseError
 from django.db.models import Max
 from django.template.response import TemplateResponse
 from django.urls import path
 from mptt.admin import MPTTModelAdmin
 
-from threads.dump.errors import DumpError
 from threads.forms import ImportDumpsForm
-from threads.importer import import_dump
+from threads.importer import import_or_refuse
 from threads.markup import render_dump_text, render_markdown
 from threads.models import Capture, Comment, Person, Thread, Vote
 from threads.trees import tree_write
@@ -71,18 +69,16 @@ class ThreadAdmin(admin.ModelAdmin):
 
     def import_one(self, upload, options):
         """Return ``(ok, message)`` for one uploaded file: its report's
-        summary, or the ``path:line: error`` that refused it."""
-        try:
-            report = import_dump(
-                upload.read(),
-                source=upload.name,
-                captured_at=options["captured_at"],
-                instance=options["instance"].strip().lower(),
-            )
-        except DumpError as error:
-            return False, str(error)
-        except DatabaseError as error:
-            return False, f"{upload.name}:0: the database refused the import, nothing stored: {error}"
+        summary and warnings, or the ``path:line: error`` that refused it."""
+        report, refusal = import_or_refuse(
+            upload.read(),
+            source=upload.name,
+            captured_at=options["captured_at"],
+            instance=options["instance"],
+            article_only=options["article_only"],
+        )
+        if refusal:
+            return False, refusal
         return True, "\n".join([report.summary(), *(f"warning: {warning}" for warning in report.warnings)])
 
 

@@ -32,12 +32,7 @@ def thread_list(request):
         {
             "threads": [
                 {
-                    "id": thread.pk,
-                    "title": thread.title,
-                    "url": request.build_absolute_uri(thread.get_absolute_url()),
-                    "upvotes": thread.upvotes,
-                    "downvotes": thread.downvotes,
-                    "score": thread.score,
+                    **thread_json(request, thread),
                     "comment_count": thread.comment_count,
                     "created_at": iso(thread.created_at),
                 }
@@ -49,17 +44,12 @@ def thread_list(request):
 
 @require_GET
 def thread_detail(request, pk):
-    thread = get_object_or_404(Thread, pk=pk)
+    thread = get_object_or_404(Thread.objects.select_related("author"), pk=pk)
     comments = Comment.objects.filter(thread=thread).select_related("author").order_by("position", "pk")
     fields = {
-        "id": thread.pk,
-        "title": thread.title,
+        **thread_json(request, thread),
         "body": plain_body(thread.body),
-        "url": request.build_absolute_uri(thread.get_absolute_url()),
         "captured_at": iso(thread.captured_at),
-        "upvotes": thread.upvotes,
-        "downvotes": thread.downvotes,
-        "score": thread.score,
     }
     text = f'{ENCODER.encode(fields)[:-1]}, "comments": {comment_tree_json(comments)}}}'
     return HttpResponse(text, content_type="application/json")
@@ -93,24 +83,51 @@ def comment_tree_json(comments):
     return "".join(out)
 
 
+def thread_json(request, thread):
+    """What the list and the detail both say of a thread."""
+    return {
+        "id": thread.pk,
+        "title": thread.title,
+        "title_source": thread.title_source,
+        "url": request.build_absolute_uri(thread.get_absolute_url()),
+        "author": person_json(thread.author, thread.author_badges),
+        "community": thread.community or None,
+        **votes_json(thread),
+    }
+
+
+def person_json(person, badges):
+    """An author, or ``None`` for none (a placeholder, or an author the page hid)."""
+    if person is None:
+        return None
+    badge_list = [badge for badge in badges.split(",") if badge]
+    return {
+        "name": person.name,
+        "instance": person.instance or None,
+        "badges": badge_list,
+        "bot": person.is_bot or "bot" in badge_list,
+    }
+
+
+def votes_json(counted):
+    """Up, down and score; a page of older lemmy-ui showed the score only,
+    so up and down are ``None`` there, and all three when even the score
+    could not be told from the page."""
+    return {
+        "upvotes": counted.upvotes if counted.votes_split_known else None,
+        "downvotes": counted.downvotes if counted.votes_split_known else None,
+        "score": counted.score if counted.score_known else None,
+    }
+
+
 def comment_json(comment):
-    author = None
-    if comment.author_id:
-        author = {
-            "name": comment.author.name,
-            "instance": comment.author.instance or None,
-            "badges": comment.badge_list,
-            "bot": comment.author.is_bot or "bot" in comment.badge_list,
-        }
     return {
         "id": comment.pk,
         "placeholder": comment.is_placeholder,
         "status": comment.status,
-        "author": author,
+        "author": person_json(comment.author if comment.author_id else None, comment.badges),
         "language": comment.language or None,
-        "upvotes": comment.upvotes,
-        "downvotes": comment.downvotes,
-        "score": comment.score,
+        **votes_json(comment),
         "edited": comment.is_edited,
         "created_at": iso(comment.created_at),
         "body": GONE_TEXTS.get(comment.status) or plain_body(comment.body),

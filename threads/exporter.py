@@ -4,7 +4,10 @@ Imported comments are written from their stored text; members' replies,
 stored as Markdown, are written as lemmy-ui's converter would show their
 rendered HTML. Counts are imported plus local votes, and ages are printed
 relative to ``as_of`` exactly as lemmy-ui prints them, so importing a dump
-captured at T and exporting it as of T gives the same text back.
+captured at T and exporting it as of T gives the same text back. Threads
+from older lemmy-ui pages are written in the current layout: a score-only
+comment's score as its upvotes (or downvotes), an author of an unknown host
+by name alone.
 """
 
 from django.utils import timezone
@@ -37,7 +40,8 @@ def dump_comment(comment, thread, as_of):
     if comment.is_placeholder:
         return DumpComment(depth=0, is_placeholder=True)
     shown_at = comment.edited_at or comment.created_at
-    instance = comment.author.instance if comment.author.instance != thread.source_instance else ""
+    author = comment.author
+    instance = author.instance if author and author.instance != thread.source_instance else ""
     if comment.is_gone:
         body = STATUS_TEXTS[comment.status] if comment.origin == Comment.Origin.LOCAL else comment.body
     elif comment.origin == Comment.Origin.LOCAL:
@@ -46,8 +50,9 @@ def dump_comment(comment, thread, as_of):
         body = comment.body
     return DumpComment(
         depth=0,
-        author_name=comment.author.name,
+        author_name=author.name if author else "",
         author_instance=instance,
+        author_shown=comment.author_shown,
         badges=tuple(comment.badge_list),
         is_cake_day=comment.is_cake_day,
         is_distinguished=comment.is_distinguished,

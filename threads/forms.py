@@ -2,6 +2,7 @@ from django import forms
 from django.contrib.auth.forms import UserCreationForm
 from django.db import transaction
 
+from threads.dump.formats import FormatError, parse_host
 from threads.models import Comment, Person
 from threads.usernames import HELP_TEXT, validate_new_username
 from threads.voting import VOTE_VALUES
@@ -51,6 +52,20 @@ class ImportDumpsForm(forms.Form):
     instance = forms.CharField(
         required=False, max_length=253, help_text="Host of the instance that rendered the pages."
     )
+    article_only = forms.BooleanField(
+        required=False,
+        label="Article only",
+        help_text="The files have no comments: lines that look like comments without their metadata are article text.",
+    )
+
+    def clean_instance(self):
+        instance = self.cleaned_data["instance"]
+        if not instance.strip():
+            return ""
+        try:
+            return parse_host(instance)
+        except FormatError as error:
+            raise forms.ValidationError(str(error)) from None
 
 
 class SignupForm(UserCreationForm):

@@ -205,6 +205,10 @@ class ThreadQuerySet(models.QuerySet):
         "imported_downvotes",
         "local_upvotes",
         "local_downvotes",
+        "votes_shown",
+        "title_source",
+        "community",
+        "author_badges",
     )
 
     def for_listing(self):

@@ -74,8 +74,26 @@ MAX_AGE_YEARS = 1000
 MAX_COUNT = 2**31 - 1
 
 
+# A host as lemmy-ui prints one (from a parsed URL: lower case, IDNs as xn--).
+HOST_RE = re.compile(r"^(?=.{1,253}$)[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)+$")
+
+
 class FormatError(ValueError):
-    """A count or an age that lemmy-ui could not have printed."""
+    """A count, an age or a host that lemmy-ui could not have printed."""
+
+
+def parse_host(text):
+    """Return ``text`` as a host name (lower case, a Unicode name in its
+    ``xn--`` form), or raise ``FormatError``."""
+    host = text.strip().lower()
+    if not host.isascii():
+        try:
+            host = host.encode("idna").decode("ascii")
+        except UnicodeError:
+            raise FormatError(f"{text!r} is not a host name such as lemmy.world") from None
+    if not HOST_RE.match(host):
+        raise FormatError(f"{text!r} is not a host name such as lemmy.world")
+    return host
 
 
 def parse_count(text):

@@ -8,6 +8,6 @@ import writes, ``merge`` puts those together for one capture, and
 ``capture`` runs one file: its transaction, its thread and its report.
 """
 
-from threads.importer.capture import ImportReport, import_dump, import_dump_file
+from threads.importer.capture import ImportReport, import_dump, import_dump_file, import_or_refuse
 
-__all__ = ["ImportReport", "import_dump", "import_dump_file"]
+__all__ = ["ImportReport", "import_dump", "import_dump_file", "import_or_refuse"]

@@ -8,14 +8,16 @@ post (its author, community, time, comment count and score), where no newer
 capture said otherwise.
 """
 
+import logging
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from django.conf import settings
-from django.db import transaction
+from django.db import DatabaseError, transaction
 from django.utils import timezone
 
+from threads.dump.errors import DumpError
 from threads.dump.formats import SCORE_ONLY, parse_age
 from threads.dump.parser import split_header_text
 from threads.dump.reader import read_dump
@@ -35,6 +37,7 @@ from threads.markup import render_dump_text
 from threads.models import Capture, Comment, Thread
 from threads.trees import tree_write
 
+logger = logging.getLogger(__name__)
 TITLE_LENGTH_LIMIT = Thread._meta.get_field("title").max_length
 UNTITLED = "Untitled post"
 
@@ -75,6 +78,25 @@ class ImportReport:
 def import_dump_file(path, **options):
     path = Path(path)
     return import_dump(path.read_bytes(), source=str(path), **options)
+
+
+def import_or_refuse(data, *, source, **options):
+    """Import one file for an operator, never raising: return ``(report,
+    None)``, or ``(None, refusal)`` with the refusal as ``path:line: what``.
+
+    The command and the admin upload both go through here, so they show
+    the same reports and refusals; an error nobody foresaw is logged with
+    its traceback and refuses only its own file.
+    """
+    try:
+        return import_dump(data, source=source, **options), None
+    except DumpError as error:
+        return None, str(error)
+    except DatabaseError as error:
+        return None, f"{source}:0: the database refused the import, nothing stored: {error}"
+    except Exception as error:
+        logger.exception("importing %s failed", source)
+        return None, f"{source}:0: the import failed, nothing stored ({type(error).__name__}: {error})"
 
 
 def import_dump(

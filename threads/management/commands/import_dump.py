@@ -2,16 +2,17 @@
 
 Each file is imported in its own transaction: a malformed file is refused
 with ``path:line: what is wrong`` and leaves the database as it was, while
-the other files are still imported.
+the other files are still imported; any refusal makes the exit status 1.
 """
 
+from argparse import ArgumentTypeError
 from datetime import UTC, datetime
+from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
-from django.db import DatabaseError
 
-from threads.dump.errors import DumpError
-from threads.importer import import_dump_file
+from threads.dump.formats import FormatError, parse_host
+from threads.importer import import_or_refuse
 
 PROGRESS_THRESHOLD = 5_000
 
@@ -25,6 +26,15 @@ def aware_datetime(text):
     return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
+def host_name(text):
+    if not text:
+        return ""
+    try:
+        return parse_host(text)
+    except FormatError as error:
+        raise ArgumentTypeError(str(error)) from None
+
+
 class Command(BaseCommand):
     help = "Import one or more Lemmy thread dumps, creating threads or merging into existing ones."
 
@@ -33,37 +43,47 @@ class Command(BaseCommand):
         parser.add_argument(
             "--captured-at", type=aware_datetime, help="When the pages were captured (ISO-8601); default: now."
         )
-        parser.add_argument("--title", help="Thread title; default: the article's first sentence.")
         parser.add_argument(
-            "--instance", default="", help="Host of the instance that rendered the page (authors shown without @host)."
+            "--title",
+            help="Thread title; default: one the page shows, else the article's (or first comment's) first sentence.",
+        )
+        parser.add_argument(
+            "--instance",
+            type=host_name,
+            default="",
+            help="Host of the instance that rendered the page (authors shown without @host).",
+        )
+        parser.add_argument(
+            "--article-only",
+            action="store_true",
+            help="The files have no comments: lines that look like comments without their metadata are article text.",
         )
         parser.add_argument("--dry-run", action="store_true", help="Report what would change; store nothing.")
 
-    def handle(self, *args, paths, captured_at, title, instance, dry_run, verbosity, **options):
+    def handle(self, *args, paths, captured_at, title, instance, article_only, dry_run, verbosity, **options):
         if captured_at is None and verbosity:
             self.stderr.write("warning: no --captured-at given; ages are counted back from now")
         refused = 0
         for path in paths:
             try:
-                report = import_dump_file(
-                    path,
-                    captured_at=captured_at,
-                    title=title,
-                    instance=instance.lower(),
-                    dry_run=dry_run,
-                    progress=self.progress_printer(path) if verbosity else None,
-                )
-            except DumpError as error:
-                refused += 1
-                self.stderr.write(str(error))
-                continue
+                data = Path(path).read_bytes()
             except OSError as error:
                 refused += 1
                 self.stderr.write(f"{path}:0: cannot read the file: {error.strerror or error}")
                 continue
-            except DatabaseError as error:
+            report, refusal = import_or_refuse(
+                data,
+                source=path,
+                captured_at=captured_at,
+                title=title,
+                instance=instance,
+                article_only=article_only,
+                dry_run=dry_run,
+                progress=self.progress_printer(path) if verbosity else None,
+            )
+            if refusal:
                 refused += 1
-                self.stderr.write(f"{path}:0: the database refused the import, nothing stored: {error}")
+                self.stderr.write(refusal)
                 continue
             for warning in report.warnings:
                 self.stderr.write(f"warning: {warning}")
