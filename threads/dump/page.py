@@ -199,8 +199,10 @@ class _Chrome:
         self.expect("fedilink")
         post.score = self.read_count("the post's score", signed=True)
         self.optional(*THUMBNAILS)
+        self.peek()
+        title_at = self.index
         if self.read_title() != post.title:
-            self.index -= 1
+            self.index = title_at
             self.fail(f"the post title again, {post.title!r}")
         if self.read_domain() != post.domain:
             self.fail(f"the post's domain again, {post.domain!r}")

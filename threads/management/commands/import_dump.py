@@ -5,7 +5,6 @@ with ``path:line: what is wrong`` and leaves the database as it was, while
 the other files are still imported; any refusal makes the exit status 1.
 """
 
-from argparse import ArgumentTypeError
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -26,15 +25,6 @@ def aware_datetime(text):
     return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
-def host_name(text):
-    if not text:
-        return ""
-    try:
-        return parse_host(text)
-    except FormatError as error:
-        raise ArgumentTypeError(str(error)) from None
-
-
 class Command(BaseCommand):
     help = "Import one or more Lemmy thread dumps, creating threads or merging into existing ones."
 
@@ -49,7 +39,6 @@ class Command(BaseCommand):
         )
         parser.add_argument(
             "--instance",
-            type=host_name,
             default="",
             help="Host of the instance that rendered the page (authors shown without @host).",
         )
@@ -61,6 +50,10 @@ class Command(BaseCommand):
         parser.add_argument("--dry-run", action="store_true", help="Report what would change; store nothing.")
 
     def handle(self, *args, paths, captured_at, title, instance, article_only, dry_run, verbosity, **options):
+        try:
+            instance = parse_host(instance) if instance else ""
+        except FormatError as error:
+            raise CommandError(f"--instance: {error}") from None
         if captured_at is None and verbosity:
             self.stderr.write("warning: no --captured-at given; ages are counted back from now")
         refused = 0
