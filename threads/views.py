@@ -15,13 +15,14 @@ from django.shortcuts import get_object_or_404, redirect, render, resolve_url
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from threads.comment_tree import fetch_nodes
 from threads.forms import LockForm, ReplyForm, SignupForm, VoteForm
 from threads.links import back_url, int_param, login_url, new_comment_url, wants_json, with_anchor
 from threads.models import Comment, Person, Thread
 from threads.pages import subtree_comments, thread_comments, viewer_for
 from threads.ranking import HOT, NEW, SORTS, TOP, parse_sort
 from threads.ratelimit import client_key, ratelimit
-from threads.rendering import fetch_nodes, render_comments
+from threads.rendering import render_comments
 from threads.replies import create_reply, delete_comment, edit_comment, remove_comment, set_locked
 from threads.voting import cast_vote
 
