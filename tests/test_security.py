@@ -207,6 +207,15 @@ class TestRateLimits:
         response = client.post(f"/comments/{comment.pk}/vote/", {"value": 1}, HTTP_ACCEPT="application/json")
         assert "limit is 5 per minute" in response.json()["error"]
 
+    def test_a_vote_answered_in_json_is_refused_in_json(self, client, db):
+        """The 429 follows the same Accept rule as the vote's own answer."""
+        comment = make_comment(make_thread())
+        client.force_login(make_user("jill"))
+        vote = {"value": 1}
+        responses = [client.post(f"/comments/{comment.pk}/vote/", vote, HTTP_ACCEPT="application/*") for _ in range(6)]
+        assert [response["Content-Type"] for response in responses] == ["application/json"] * 6
+        assert responses[-1].status_code == 429 and "limit is 5 per minute" in responses[-1].json()["error"]
+
     def test_signups_are_limited_per_address(self, client, db):
         statuses = [
             client.post(

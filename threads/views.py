@@ -6,9 +6,6 @@ redirect; the shapes are in docs/web-contract.md.
 """
 
 from django.contrib.auth import get_user_model, login
-from django.contrib.auth.decorators import login_required
-from django.contrib.auth.views import redirect_to_login
-from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponseBadRequest, HttpResponsePermanentRedirect, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render, resolve_url
@@ -17,13 +14,13 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from threads.comment_tree import fetch_nodes
 from threads.forms import LockForm, ReplyForm, SignupForm, VoteForm
-from threads.links import back_url, int_param, login_url, new_comment_url, wants_json, with_anchor
+from threads.http import back_url, int_param, members_only, new_comment_url, wants_json, with_anchor
 from threads.models import Comment, Person, Thread
 from threads.pages import subtree_comments, thread_comments, viewer_for
 from threads.ranking import HOT, NEW, SORTS, TOP, parse_sort
 from threads.ratelimit import client_key, ratelimit
 from threads.rendering import render_comments
-from threads.replies import create_reply, delete_comment, edit_comment, remove_comment, set_locked
+from threads.replies import check_can_reply, create_reply, delete_comment, edit_comment, remove_comment, set_locked
 from threads.voting import cast_vote
 
 HOME_SORTS = (HOT, NEW, TOP)
@@ -105,23 +102,38 @@ def profile(request, handle):
     return render(request, "threads/profile.html", {"person": person, "page": page, "karma": karma})
 
 
+def thread_page(request, pk):
+    """Where a thread's own forms come back to: the thread, at its article."""
+    return get_object_or_404(Thread, pk=pk).get_absolute_url(), "thread"
+
+
+def comment_page(request, pk):
+    """Where a comment's forms come back to: its thread page, at the comment."""
+    comment = get_object_or_404(Comment.objects.select_related("thread"), pk=pk)
+    return comment.thread.get_absolute_url(), f"comment-{pk}"
+
+
+def home_page(request, pk):
+    return resolve_url("threads:home"), ""
+
+
 @require_POST
 @ratelimit("vote")
+@members_only(come_back_to=thread_page)
 def thread_vote(request, pk):
-    return _vote(request, Thread, pk, "thread")
+    return _vote(request, Thread, pk, thread_page)
 
 
 @require_POST
 @ratelimit("vote")
+@members_only(come_back_to=comment_page)
 def comment_vote(request, pk):
-    return _vote(request, Comment, pk, f"comment-{pk}")
+    return _vote(request, Comment, pk, comment_page)
 
 
-def _vote(request, model, pk, anchor):
+def _vote(request, model, pk, page):
     """Votes are the busiest writes, so the JSON answer needs nothing but
     ``cast_vote``; only the no-JavaScript redirect looks up the page."""
-    if not request.user.is_authenticated:
-        return _login_needed(request, back_url(request, _page_of(model, pk), anchor))
     form = VoteForm(request.POST)
     if not form.is_valid():
         if wants_json(request):
@@ -133,18 +145,12 @@ def _vote(request, model, pk, anchor):
         raise Http404("Nothing to vote on here.") from None
     if wants_json(request):
         return JsonResponse(result.as_json())
-    return redirect(back_url(request, _page_of(model, pk), anchor))
-
-
-def _page_of(model, pk):
-    """The thread page a vote on ``pk`` returns to."""
-    if model is Thread:
-        return get_object_or_404(Thread, pk=pk).get_absolute_url()
-    return get_object_or_404(Comment.objects.select_related("thread"), pk=pk).thread.get_absolute_url()
+    return redirect(back_url(request, *page(request, pk)))
 
 
 @require_http_methods(["GET", "POST"])
 @ratelimit("reply")
+@members_only(come_back_to=thread_page)
 def thread_reply(request, pk):
     thread = get_object_or_404(Thread, pk=pk)
     return _reply(request, thread, None)
@@ -152,19 +158,16 @@ def thread_reply(request, pk):
 
 @require_http_methods(["GET", "POST"])
 @ratelimit("reply")
+@members_only(come_back_to=comment_page)
 def comment_reply(request, pk):
     parent = get_object_or_404(Comment.objects.select_related("thread", "author"), pk=pk)
     return _reply(request, parent.thread, parent)
 
 
 def _reply(request, thread, parent):
-    if not request.user.is_authenticated:
-        if request.method == "GET":
-            return redirect_to_login(request.get_full_path())
-        anchor = f"comment-{parent.pk}" if parent else "thread"
-        return _login_needed(request, back_url(request, thread.get_absolute_url(), anchor))
-    if not (parent or thread).can_reply(request.user):
-        raise PermissionDenied
+    """The reply form and its post; a thread or comment that takes no reply
+    from this member gets no form (``check_can_reply`` raises)."""
+    check_can_reply(request.user, thread, parent)
     form = ReplyForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         comment = create_reply(request.user, thread, parent and parent.pk, form.cleaned_data["body"])
@@ -184,12 +187,10 @@ def _comment_item_html(request, comment):
     return render_comments(fetch_nodes(Comment.objects.filter(pk=comment.pk)), viewer, roots_parents_shown=True)
 
 
-@login_required
 @require_http_methods(["GET", "POST"])
+@members_only()
 def comment_edit(request, pk):
     comment = get_object_or_404(_own_comments(request.user), pk=pk)
-    if not comment.can_edit(request.user):
-        raise Http404("You cannot edit this comment.")
     form = ReplyForm(request.POST or None, initial={"body": comment.body})
     if request.method == "POST" and form.is_valid():
         edit_comment(comment, request.user, form.cleaned_data["body"])
@@ -198,30 +199,25 @@ def comment_edit(request, pk):
 
 
 @require_POST
+@members_only(come_back_to=home_page)
 def comment_delete(request, pk):
-    if not request.user.is_authenticated:
-        return _login_needed(request, back_url(request, resolve_url("threads:home"), ""))
     comment = get_object_or_404(_own_comments(request.user), pk=pk)
-    if not comment.can_delete(request.user):
-        raise Http404("You cannot delete this comment.")
     delete_comment(comment, request.user)
     return _done(request, comment)
 
 
 @require_POST
+@members_only(come_back_to=comment_page)
 def comment_remove(request, pk):
     comment = get_object_or_404(Comment.objects.select_related("thread"), pk=pk)
-    if not request.user.is_authenticated:
-        return _login_needed(request, back_url(request, comment.thread.get_absolute_url(), f"comment-{pk}"))
     remove_comment(comment, request.user)
     return _done(request, comment)
 
 
 @require_POST
+@members_only(come_back_to=thread_page)
 def thread_lock(request, pk):
     thread = get_object_or_404(Thread, pk=pk)
-    if not request.user.is_authenticated:
-        return _login_needed(request, back_url(request, thread.get_absolute_url(), "thread"))
     form = LockForm(request.POST)
     if not form.is_valid():
         return HttpResponseBadRequest("Send locked=1 or locked=0.", content_type="text/plain")
@@ -246,14 +242,9 @@ def signup(request):
 
 
 def _own_comments(user):
-    """Only the member's own comments: anyone else's is a 404, not a 403."""
-    return Comment.objects.select_related("thread", "author").filter(author__user=user)
-
-
-def _login_needed(request, back):
-    if wants_json(request):
-        return JsonResponse({"login_url": login_url(back)}, status=401)
-    return redirect(login_url(back))
+    """The member's own comments that are still shown: anyone else's, and
+    their own deleted ones, are a 404, not a 403."""
+    return Comment.objects.visible_on_profile().select_related("thread", "author").filter(author__user=user)
 
 
 def _done(request, comment):
