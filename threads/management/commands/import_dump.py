@@ -5,24 +5,14 @@ with ``path:line: what is wrong`` and leaves the database as it was, while
 the other files are still imported.
 """
 
-from datetime import UTC, datetime
-
 from django.core.management.base import BaseCommand, CommandError
 from django.db import DatabaseError
 
 from threads.dump.parser import DumpError
 from threads.importer import import_dump_file
+from threads.management.arguments import aware_datetime
 
 PROGRESS_THRESHOLD = 5_000
-
-
-def aware_datetime(text):
-    """Parse ISO-8601; a time without an offset is taken as UTC."""
-    try:
-        value = datetime.fromisoformat(text)
-    except ValueError:
-        raise ValueError(f"not an ISO-8601 time: {text!r}") from None
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 class Command(BaseCommand):
