@@ -346,6 +346,20 @@ class DepthAndPagingTests(TestCase):
         self.assertEqual(self.client.get(f"{url}?page=3").status_code, 404)
         self.assertEqual(len(comment_ids(self.client.get(f"{url}?all=1"))), TOP_LEVEL_PER_PAGE + 2)
 
+    def test_page_links_keep_the_sort_and_lead_back_and_to_everything(self):
+        thread = make_thread()
+        for number in range(TOP_LEVEL_PER_PAGE + 2):
+            make_comment(thread, body=f"Top {number}")
+        second = self.client.get(f"{thread.get_absolute_url()}?sort=new&page=2&new=1")
+        self.assertContains(second, 'rel="prev" href="?sort=new&amp;page=1#comments"')
+        self.assertNotContains(second, 'rel="next"')
+        self.assertContains(second, '<a href="?sort=new&amp;all=1#comments">all comments</a>')
+        for number in range(30):
+            make_thread(f"Filler {number}")
+        home = self.client.get("/?sort=top&page=2&new=5")
+        self.assertContains(home, 'rel="prev" href="?sort=top&amp;page=1"')
+        self.assertNotContains(home, "all comments")
+
     def test_a_huge_subtree_gets_load_more_replies(self):
         thread = make_big_thread(COMMENTS_PER_PAGE + 60, top_level=1)
         response = self.client.get(thread.get_absolute_url())

@@ -27,18 +27,13 @@ LAYOUT_SECONDS = 60
 
 @dataclass
 class CommentPage:
+    """One page of comments: its top-level nodes, which page of how many, and
+    how many comments the renderer may write (``None``: all of them)."""
+
     roots: list
     number: int = 1
     page_count: int = 1
     budget: int = None
-
-    @property
-    def has_next(self):
-        return self.number < self.page_count
-
-    @property
-    def has_previous(self):
-        return self.number > 1
 
 
 def split_pages(sizes):
