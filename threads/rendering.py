@@ -168,7 +168,7 @@ def _actions_html(node, viewer, parent_on_page):
     if node.parent_id:
         page = "" if parent_on_page else f"/comments/{node.parent_id}/"
         parts.append(f' <a class="parent-link" href="{page}#comment-{node.parent_id}">parent</a>')
-    if node.can_edit(user):
+    if node.can_edit(user):  # can_delete is the same rule
         parts.append(
             f' <a class="edit-link" href="/comments/{pk}/edit/">edit</a>'
             f' <form class="delete-form" method="post" action="/comments/{pk}/delete/">'

@@ -102,36 +102,37 @@ def profile(request, handle):
     return render(request, "threads/profile.html", {"person": person, "page": page, "karma": karma})
 
 
-def thread_page(request, pk):
+def _back_to_thread(request, pk):
     """Where a thread's own forms come back to: the thread, at its article."""
     return get_object_or_404(Thread, pk=pk).get_absolute_url(), "thread"
 
 
-def comment_page(request, pk):
+def _back_to_comment(request, pk):
     """Where a comment's forms come back to: its thread page, at the comment."""
     comment = get_object_or_404(Comment.objects.select_related("thread"), pk=pk)
     return comment.thread.get_absolute_url(), f"comment-{pk}"
 
 
-def home_page(request, pk):
+def _back_home(request, pk):
+    """Where a visitor's delete comes back to when its page is unknown."""
     return resolve_url("threads:home"), ""
 
 
 @require_POST
 @ratelimit("vote")
-@members_only(come_back_to=thread_page)
+@members_only(come_back_to=_back_to_thread)
 def thread_vote(request, pk):
-    return _vote(request, Thread, pk, thread_page)
+    return _vote(request, Thread, pk, _back_to_thread)
 
 
 @require_POST
 @ratelimit("vote")
-@members_only(come_back_to=comment_page)
+@members_only(come_back_to=_back_to_comment)
 def comment_vote(request, pk):
-    return _vote(request, Comment, pk, comment_page)
+    return _vote(request, Comment, pk, _back_to_comment)
 
 
-def _vote(request, model, pk, page):
+def _vote(request, model, pk, back_to):
     """Votes are the busiest writes, so the JSON answer needs nothing but
     ``cast_vote``; only the no-JavaScript redirect looks up the page."""
     form = VoteForm(request.POST)
@@ -145,12 +146,12 @@ def _vote(request, model, pk, page):
         raise Http404("Nothing to vote on here.") from None
     if wants_json(request):
         return JsonResponse(result.as_json())
-    return redirect(back_url(request, *page(request, pk)))
+    return redirect(back_url(request, *back_to(request, pk)))
 
 
 @require_http_methods(["GET", "POST"])
 @ratelimit("reply")
-@members_only(come_back_to=thread_page)
+@members_only(come_back_to=_back_to_thread)
 def thread_reply(request, pk):
     thread = get_object_or_404(Thread, pk=pk)
     return _reply(request, thread, None)
@@ -158,7 +159,7 @@ def thread_reply(request, pk):
 
 @require_http_methods(["GET", "POST"])
 @ratelimit("reply")
-@members_only(come_back_to=comment_page)
+@members_only(come_back_to=_back_to_comment)
 def comment_reply(request, pk):
     parent = get_object_or_404(Comment.objects.select_related("thread", "author"), pk=pk)
     return _reply(request, parent.thread, parent)
@@ -199,7 +200,7 @@ def comment_edit(request, pk):
 
 
 @require_POST
-@members_only(come_back_to=home_page)
+@members_only(come_back_to=_back_home)
 def comment_delete(request, pk):
     comment = get_object_or_404(_own_comments(request.user), pk=pk)
     delete_comment(comment, request.user)
@@ -207,7 +208,7 @@ def comment_delete(request, pk):
 
 
 @require_POST
-@members_only(come_back_to=comment_page)
+@members_only(come_back_to=_back_to_comment)
 def comment_remove(request, pk):
     comment = get_object_or_404(Comment.objects.select_related("thread"), pk=pk)
     remove_comment(comment, request.user)
@@ -215,7 +216,7 @@ def comment_remove(request, pk):
 
 
 @require_POST
-@members_only(come_back_to=thread_page)
+@members_only(come_back_to=_back_to_thread)
 def thread_lock(request, pk):
     thread = get_object_or_404(Thread, pk=pk)
     form = LockForm(request.POST)
