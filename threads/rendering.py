@@ -109,15 +109,16 @@ def score_html(upvotes, downvotes):
     )
 
 
+def badge_html(name):
+    letters, meaning = BADGE_LABELS[name]
+    return f'<span class="badge badge-{name}" title="{meaning}">{letters}</span>'
+
+
 def _badges_html(node):
     badges = set(node.badges.split(",")) if node.badges else set()
     if node.author_is_bot:
         badges.add("bot")
-    return "".join(
-        f' <span class="badge badge-{name}" title="{BADGE_LABELS[name][1]}">{BADGE_LABELS[name][0]}</span>'
-        for name in BADGE_ORDER
-        if name in badges
-    )
+    return "".join(f" {badge_html(name)}" for name in BADGE_ORDER if name in badges)
 
 
 def _head_html(node, viewer, parent_on_page):

@@ -23,6 +23,12 @@ def score_tag(item):
     return mark_safe(rendering.score_html(item.upvotes, item.downvotes))
 
 
+@register.simple_tag
+def badge_tag(name):
+    """A badge (``op``, ``mod``, ``admin``, ``bot``) as comment heads show it."""
+    return mark_safe(rendering.badge_html(name))
+
+
 @register.simple_tag(takes_context=True)
 def vote_form(context, action, vote):
     """The vote form, its buttons pressed the way the member voted."""
