@@ -1,8 +1,8 @@
 """The renderings our thread page is measured against, served through the
 same middleware stack: the plain-Python lower bound and naive django-mptt.
 
-Both use the minimal markup of ``../shared/peerbench`` so the figures line
-up with the peer measurements in notes/performance.md.
+Both use the minimal markup of the experiment that chose the renderer
+(docs/performance.md), so their figures compare with its measurements.
 """
 
 from html import escape

@@ -95,7 +95,8 @@ WSGI_APPLICATION = "forum.wsgi.application"
 def sqlite_options():
     """WAL lets readers run beside the writer; IMMEDIATE takes the write lock
     at BEGIN so two writers queue on the busy timeout instead of failing with
-    "database is locked" half-way through (see DEVELOPERS' notes/mptt.md §6)."""
+    "database is locked" half-way through, and so that tree writes take turns
+    (docs/trees.md)."""
     return {
         "transaction_mode": "IMMEDIATE",
         "timeout": 30,
@@ -127,14 +128,30 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+
+def redis_cache(url, prefix, socket_timeout):
+    """The Redis cache: django-redis, which keeps one client per server for
+    the process (Django's own backend builds a client per call, most of a
+    vote's CPU with redis-py 8) and increments in one atomic script that
+    keeps the key's expiry. ``socket_timeout`` bounds how long a cache call
+    waits to connect or for an answer, so a stuck Redis fails requests
+    quickly instead of holding every worker thread."""
+    return {
+        "BACKEND": "django_redis.cache.RedisCache",
+        "LOCATION": url,
+        "KEY_PREFIX": prefix,
+        "OPTIONS": {"SOCKET_CONNECT_TIMEOUT": socket_timeout, "SOCKET_TIMEOUT": socket_timeout},
+    }
+
+
 REDIS_URL = os.environ.get("REDIS_URL", "")
 if REDIS_URL:
     CACHES = {
-        "default": {
-            "BACKEND": "forum.cache.RedisCache",
-            "LOCATION": REDIS_URL,
-            "KEY_PREFIX": os.environ.get("DJANGO_CACHE_PREFIX", "forum"),
-        }
+        "default": redis_cache(
+            REDIS_URL,
+            prefix=os.environ.get("DJANGO_CACHE_PREFIX", "forum"),
+            socket_timeout=float(os.environ.get("REDIS_SOCKET_TIMEOUT", "1")),
+        )
     }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
@@ -145,10 +162,8 @@ SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 
 # Django's model backend, with the session's user read from the cache
 # (threads/auth.py): a member's request then needs no user query. Only a
-# cache all workers share may hold users, so only with Redis. Django's own
-# backend stays listed for sessions signed in before this one existed; it
-# never sees a login (CachedModelBackend refuses bad ones outright).
-AUTHENTICATION_BACKENDS = ["threads.auth.CachedModelBackend", "django.contrib.auth.backends.ModelBackend"]
+# cache all workers share may hold users, so only with Redis.
+AUTHENTICATION_BACKENDS = ["threads.auth.CachedModelBackend"]
 AUTH_USER_CACHE = bool(REDIS_URL)
 
 AUTH_PASSWORD_VALIDATORS = [

@@ -124,10 +124,6 @@ class CachedUserTests(TestCase):
             client.get("/")
         self.assertFalse(is_logged_in(client))
 
-    def test_sessions_from_before_the_cached_backend_stay_signed_in(self):
-        self.client.force_login(self.member, backend="django.contrib.auth.backends.ModelBackend")
-        self.assertTrue(is_logged_in(self.client))
-
     def test_a_refused_login_hashes_the_password_once(self):
         with mock.patch.object(ModelBackend, "authenticate", autospec=True, return_value=None) as check:
             response = self.client.post("/accounts/login/", {"username": "erin", "password": "wrong"})

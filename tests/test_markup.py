@@ -6,19 +6,17 @@ dangerous string must come out as visible, escaped text, never as markup.
 
 import re
 import string
-from html.parser import HTMLParser
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tests.conftest import SEED_FULL
-from threads import markup
+from tests.html import parse_html
 from threads.markup import LINK_REL, MAX_URL_LENGTH, html_to_dump_text, render_dump_text, render_markdown
 
 MARKDOWN_TAGS = {"p", "br", "em", "strong", "del", "a", "blockquote", "code", "pre", "ul", "ol", "li", "hr"}
 DUMP_TAGS = {"p", "br", "a", "pre", "ul", "li", "hr"}
-VOID_TAGS = {"br", "hr"}
 
 HOSTILE = [
     "<script>alert(1)</script>",
@@ -57,32 +55,8 @@ HOSTILE = [
 ]
 
 
-class Document(HTMLParser):
-    """What a browser would build from an HTML fragment: tags, attributes, text."""
-
-    def __init__(self, html):
-        super().__init__(convert_charrefs=True)
-        self.tags = []
-        self.open_tags = []
-        self.mismatched = []
-        self.text = []
-        self.feed(html)
-        self.close()
-
-    def handle_starttag(self, tag, attrs):
-        self.tags.append((tag, dict(attrs)))
-        if tag not in VOID_TAGS:
-            self.open_tags.append(tag)
-
-    def handle_endtag(self, tag):
-        if not self.open_tags or self.open_tags.pop() != tag:
-            self.mismatched.append(tag)
-
-    def handle_data(self, data):
-        self.text.append(data)
-
-    def links(self):
-        return [attrs for tag, attrs in self.tags if tag == "a"]
+def links(doc):
+    return [element.attrs for element in doc.find_all("a")]
 
 
 def assert_safe(html, allowed_tags, link_schemes=("http://", "https://")):
@@ -91,9 +65,10 @@ def assert_safe(html, allowed_tags, link_schemes=("http://", "https://")):
     nh3 drops an href it cannot parse as a URL ("HTTP://\xad"), which leaves
     an inert <a> without one.
     """
-    doc = Document(html)
-    assert not doc.mismatched and not doc.open_tags, html
-    for tag, attrs in doc.tags:
+    doc = parse_html(html)
+    assert not doc.unbalanced, html
+    for element in doc.iter():
+        tag, attrs = element.tag, element.attrs
         assert tag in allowed_tags, html
         if tag == "a":
             assert set(attrs) <= {"href", "rel"}, html
@@ -108,7 +83,7 @@ def assert_safe(html, allowed_tags, link_schemes=("http://", "https://")):
 
 
 def visible_text(html):
-    return "".join(Document(html).text)
+    return parse_html(html).text
 
 
 def bombomom_reply_body():
@@ -158,21 +133,21 @@ def test_attribute_breakout_in_reply_is_shown_as_text():
 def test_markdown_link_with_unsafe_target_is_not_a_link(target):
     html = render_markdown(f"[click me]({target})")
     doc = assert_safe(html, MARKDOWN_TAGS)
-    assert doc.links() == []
+    assert links(doc) == []
     assert "click me" in visible_text(html)
 
 
 @pytest.mark.parametrize("source", ["![pic](javascript:alert(1))", "<javascript:alert(1)>"])
 def test_image_and_autolink_with_javascript_target_are_not_links(source):
     html = render_markdown(source)
-    assert Document(html).links() == []
+    assert links(parse_html(html)) == []
     assert "javascript:alert(1)" in visible_text(html)
 
 
 def test_raw_html_link_with_javascript_href_in_reply_is_shown_as_text():
     html = render_markdown('<a href="javascript:alert(1)">win</a>')
     doc = assert_safe(html, MARKDOWN_TAGS)
-    assert doc.links() == []
+    assert links(doc) == []
     assert '&lt;a href="javascript:alert(1)"&gt;win&lt;/a&gt;' in html
 
 
@@ -193,12 +168,12 @@ def test_nested_incomplete_tags_in_reply_are_shown_as_text():
 def test_links_in_reply_get_nofollow_ugc_noopener_and_nothing_else():
     html = render_markdown('[site](https://example.org "a title") and http://example.com/x and <mailto:a@example.org>')
     doc = assert_safe(html, MARKDOWN_TAGS, link_schemes=("http://", "https://", "mailto:"))
-    assert [link["href"] for link in doc.links()] == [
+    assert [link["href"] for link in links(doc)] == [
         "https://example.org",
         "http://example.com/x",
         "mailto:a@example.org",
     ]
-    assert all(link["rel"] == "nofollow ugc noopener" for link in doc.links())
+    assert all(link["rel"] == "nofollow ugc noopener" for link in links(doc))
 
 
 def test_bare_domain_in_reply_is_not_linked():
@@ -207,7 +182,7 @@ def test_bare_domain_in_reply_is_not_linked():
 
 def test_closing_quote_after_url_in_reply_stays_outside_link():
     html = render_markdown("He said “https://example.org/page”.")
-    assert Document(html).links()[0]["href"] == "https://example.org/page"
+    assert links(parse_html(html))[0]["href"] == "https://example.org/page"
     assert "</a>”." in html
 
 
@@ -247,7 +222,7 @@ def test_image_in_reply_becomes_a_link_to_the_picture():
 
 def test_image_inside_a_link_keeps_the_outer_link():
     html = render_markdown("[![badge](https://example.org/b.png)](https://example.org/)")
-    assert [link["href"] for link in Document(html).links()] == ["https://example.org/"]
+    assert [link["href"] for link in links(parse_html(html))] == ["https://example.org/"]
     assert visible_text(html) == "badge\n"
 
 
@@ -275,7 +250,7 @@ def test_attribute_breakout_in_dump_text_is_escaped():
 def test_markdown_and_html_links_in_dump_text_stay_text():
     html = render_dump_text('[x](javascript:alert(1)) [y](data:text/html,hi) <a href="javascript:alert(1)">z</a>')
     doc = assert_safe(html, DUMP_TAGS)
-    assert doc.links() == []
+    assert links(doc) == []
     assert "&lt;a href=&quot;javascript:alert(1)&quot;&gt;z&lt;/a&gt;" in html
 
 
@@ -325,13 +300,13 @@ def test_url_with_quote_and_ampersand_is_escaped_in_href():
 @pytest.mark.parametrize("after", [".", ",", ")", "”", "’", "…", ").", "”,"])
 def test_trailing_punctuation_stays_outside_the_link(after):
     html = render_dump_text(f"(see “https://example.org/page{after}")
-    assert Document(html).links() == [{"href": "https://example.org/page", "rel": LINK_REL}]
+    assert links(parse_html(html)) == [{"href": "https://example.org/page", "rel": LINK_REL}]
     assert html.endswith(f"https://example.org/page</a>{after}</p>")
 
 
 def test_balanced_parentheses_stay_inside_the_link():
     html = render_dump_text("(https://en.wikipedia.org/wiki/Mercury_(planet))")
-    assert Document(html).links()[0]["href"] == "https://en.wikipedia.org/wiki/Mercury_(planet)"
+    assert links(parse_html(html))[0]["href"] == "https://en.wikipedia.org/wiki/Mercury_(planet)"
 
 
 def test_seed_000_reply_list_becomes_a_list_of_two_items():
@@ -399,7 +374,7 @@ def test_indented_line_after_a_list_and_a_rule_is_preformatted_text():
 def test_url_longer_than_the_limit_stays_text():
     url = "https://example.org/" + "a" * MAX_URL_LENGTH
     assert render_dump_text(url) == f"<p>{url}</p>"
-    assert Document(render_markdown(url)).links() == []
+    assert links(parse_html(render_markdown(url))) == []
 
 
 def test_no_break_spaces_and_typography_are_kept():
@@ -600,4 +575,6 @@ def test_dump_text_of_a_reply_renders_safely_and_is_a_fixed_point(markdown):
 @settings(max_examples=3000, deadline=None)
 @given(st.text(alphabet=st.sampled_from(list("ab <>&\"'\n\u00a0\t•:/h.")), max_size=80))
 def test_plain_paragraph_shortcut_renders_exactly_like_the_full_reader(text):
-    assert render_dump_text(text) == markup._read_dump_text(text)
+    # A trailing space sends any text through the full reader, which drops
+    # every line's trailing blanks: the two calls differ only in the path taken.
+    assert render_dump_text(text) == render_dump_text(text + " ")

@@ -271,7 +271,7 @@ class EditDeleteRemoveTests(TreeSoundnessMixin, TestCase):
         response = self.client.post(f"/comments/{self.imported.pk}/remove/", **JSON)
         self.assertEqual(response.json(), {"id": self.imported.pk, "status": "removed"})
         page = self.client.get(self.thread.get_absolute_url())
-        self.assertContains(page, "removed by moderator")
+        self.assertContains(page, "Removed by mod")
         self.assertNotContains(page, "Imported.")
         self.assertContains(page, "Alice's words.")
 

@@ -5,7 +5,6 @@ import pytest
 from django.core.exceptions import PermissionDenied
 from django.db import connection, transaction
 from django.test import Client, TestCase, TransactionTestCase
-from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from tests.factories import make_comment, make_thread, make_user
@@ -252,26 +251,63 @@ def synchronous_commit():
         return cursor.fetchone()[0]
 
 
+RECORD_COMMIT_MODE = """
+CREATE FUNCTION test_record_commit_mode() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    INSERT INTO test_vote_commit_modes (mode) VALUES (current_setting('synchronous_commit'));
+    RETURN NULL;
+END
+$$
+"""
+
+
 @pytest.mark.postgres
 @skipUnless(connection.vendor == "postgresql", "votes commit asynchronously only on PostgreSQL")
 class AsynchronousVoteCommitTests(TransactionTestCase):
+    """The ``synchronous_commit`` a vote's own transaction commits with, as a
+    trigger on the vote rows reads it inside that transaction."""
+
     def setUp(self):
         self.thread = make_thread()
         self.comment = make_comment(self.thread)
         self.member = make_user()
+        with connection.cursor() as cursor:
+            cursor.execute("CREATE TABLE test_vote_commit_modes (id serial PRIMARY KEY, mode text NOT NULL)")
+            cursor.execute(RECORD_COMMIT_MODE)
+            cursor.execute(
+                "CREATE TRIGGER test_record_commit_mode AFTER INSERT OR UPDATE OR DELETE ON threads_vote "
+                "FOR EACH ROW EXECUTE FUNCTION test_record_commit_mode()"
+            )
+        self.addCleanup(self.drop_the_recorder)
+
+    def drop_the_recorder(self):
+        with connection.cursor() as cursor:
+            cursor.execute("DROP TRIGGER test_record_commit_mode ON threads_vote")
+            cursor.execute("DROP FUNCTION test_record_commit_mode()")
+            cursor.execute("DROP TABLE test_vote_commit_modes")
+
+    def commit_modes(self):
+        """The modes recorded since the last call, oldest first."""
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT mode FROM test_vote_commit_modes ORDER BY id")
+            modes = [row[0] for row in cursor.fetchall()]
+            cursor.execute("DELETE FROM test_vote_commit_modes")
+        return modes
 
     def test_a_vote_that_is_its_own_transaction_commits_asynchronously(self):
         for model, pk in ((Comment, self.comment.pk), (Thread, self.thread.pk)):
-            with self.subTest(model=model.__name__), CaptureQueriesContext(connection) as queries:
-                result = cast_vote(self.member, model, pk, 1)
-                self.assertEqual((result.upvotes, result.downvotes), (1, 0))
-                self.assertTrue(queries[-1]["sql"].rstrip().endswith("true)"), queries[-1]["sql"])
-                self.assertEqual(synchronous_commit(), "on")
+            for value in (1, -1, 0):
+                with self.subTest(model=model.__name__, value=value):
+                    result = cast_vote(self.member, model, pk, value)
+                    self.assertEqual((result.upvotes, result.downvotes), {1: (1, 0), -1: (0, 1), 0: (0, 0)}[value])
+                    self.assertEqual(self.commit_modes(), ["off"])
+                    self.assertEqual(synchronous_commit(), "on")  # for that transaction only
 
     def test_a_vote_inside_a_callers_transaction_leaves_its_commit_synchronous(self):
         with transaction.atomic():
             cast_vote(self.member, Comment, self.comment.pk, 1)
             self.assertEqual(synchronous_commit(), "on")
+        self.assertEqual(self.commit_modes(), ["on"])
         transaction.set_autocommit(False)
         try:
             cast_vote(self.member, Comment, self.comment.pk, -1)
@@ -279,4 +315,5 @@ class AsynchronousVoteCommitTests(TransactionTestCase):
             transaction.commit()
         finally:
             transaction.set_autocommit(True)
+        self.assertEqual(self.commit_modes(), ["on"])
         self.assertEqual(Vote.objects.get().value, -1)

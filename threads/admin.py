@@ -1,8 +1,8 @@
 """The Django admin: threads, comments, people, votes, captures, and dump import.
 
 Comment writes from the admin are tree writes like any other, so they take
-the thread's tree lock (``tree_write``): django-mptt's own admin takes none
-(notes/mptt.md §8). Tree fields and the parent are never editable here; a
+the thread's tree lock (``tree_write``, docs/trees.md): django-mptt's own
+admin takes none. Tree fields and the parent are never editable here; a
 comment's place in the tree changes only through the importer.
 """
 

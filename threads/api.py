@@ -8,7 +8,7 @@ from django.http import HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404
 from django.views.decorators.http import require_GET
 
-from threads.models import GONE_TEXTS, Comment, Thread
+from threads.models import Comment, Thread
 
 BLANK_RUN_RE = re.compile(r"\n{3,}")
 # What JsonResponse(..., json_dumps_params={"ensure_ascii": False}) encodes with.
@@ -130,5 +130,5 @@ def comment_json(comment):
         **votes_json(comment),
         "edited": comment.is_edited,
         "created_at": iso(comment.created_at),
-        "body": GONE_TEXTS.get(comment.status) or plain_body(comment.body),
+        "body": comment.gone_text or plain_body(comment.body),
     }

@@ -32,7 +32,6 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.backends import ModelBackend
 from django.core.cache import cache
-from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models.signals import post_delete, post_save
 
@@ -60,15 +59,6 @@ def current_generation(user_id):
 
 class CachedModelBackend(ModelBackend):
     """Django's ``ModelBackend``, with ``get_user`` answered from the cache."""
-
-    def authenticate(self, request, username=None, password=None, **kwargs):
-        """Refused credentials stop here: sessions from before this backend
-        name Django's ``ModelBackend``, which stays listed so they stay
-        signed in, and must not hash a wrong password a second time."""
-        user = super().authenticate(request, username=username, password=password, **kwargs)
-        if user is None:
-            raise PermissionDenied
-        return user
 
     def get_user(self, user_id):
         if not settings.AUTH_USER_CACHE:

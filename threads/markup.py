@@ -9,7 +9,7 @@ Two inputs reach it:
 - members' replies are Markdown: markdown-it renders them with raw HTML off,
   and nh3 then keeps only an allowlist of tags, attributes and link schemes;
 - imported comments and articles are the plain text of Lemmy's page-to-text
-  converter (notes/dump-format.md §9): paragraphs, "• " lists, blank lines.
+  converter (docs/dump-format.md): paragraphs, "• " lists, blank lines.
 
 The exporter needs the reverse of the converter for our own members' replies,
 so ``html_to_dump_text`` writes that plain text back from the stored HTML.

@@ -3,8 +3,9 @@
 Invariants other code keeps:
 
 - Every comment carries its ``thread``; each top-level comment is the root of
-  its own django-mptt tree, so a reply only shifts rows of one top-level
-  subtree, never the whole thread (issue 5: reply cost flat in thread size).
+  its own django-mptt tree: a reply shifts rows of one top-level subtree,
+  never the whole thread, so its cost does not grow with the thread
+  (docs/trees.md).
 - Tree fields are written only inside ``threads.trees.tree_write`` (the
   per-thread lock), either by django-mptt or by ``threads.trees.lay_out``.
 - Siblings are ordered by ``position`` (the dump's order, then new replies);
@@ -335,8 +336,74 @@ class CommentQuerySet(TreeQuerySet):
 
 CommentManager = TreeManager.from_queryset(CommentQuerySet)
 
+# What pages show for a comment a dump left out (a placeholder).
+PLACEHOLDER_TEXT = "comment not available"
 
-class Comment(MPTTModel, VoteCounts):
+
+class CommentRules:
+    """What a comment shows and who may act on it: the one definition for
+    ``Comment`` rows and for the renderer's ``threads.comment_tree.Node``.
+
+    Pages read comments with ``values_list`` (a fifth of the cost of model
+    instances), so the rules use only plain attributes both have:
+    ``is_placeholder``, ``status``, ``origin``, ``level``, ``lft``, ``rght``
+    and ``author_user_id``. Replying also needs the thread's consent
+    (``Thread.can_reply``), which ``Comment.can_reply`` asks for and a page
+    works out once (``threads.rendering.Viewer``).
+    """
+
+    __slots__ = ()
+
+    # Replies stop at Lemmy's server limit (MAX_COMMENT_DEPTH_LIMIT): deeper
+    # chains only make pages heavier and are off-topic in practice.
+    MAX_DEPTH = 50
+
+    @property
+    def is_gone(self):
+        return self.status != Comment.Status.NORMAL
+
+    @property
+    def gone_text(self):
+        """The text shown instead of a deleted or removed comment's; None otherwise."""
+        return GONE_TEXTS.get(self.status)
+
+    @property
+    def descendant_count(self):
+        return (self.rght - self.lft - 1) // 2
+
+    # A deleted or removed comment takes no replies or votes: what they would
+    # answer is no longer shown. The comment's own facts come first in each
+    # rule: the renderer asks for every comment of a page, and most fail on them.
+
+    @property
+    def takes_replies(self):
+        """The comment's own half of ``can_reply``: a shown comment above the depth limit."""
+        return not self.is_placeholder and not self.is_gone and self.level < self.MAX_DEPTH
+
+    @property
+    def takes_votes(self):
+        """The comment's own half of ``can_vote``."""
+        return not self.is_placeholder and not self.is_gone
+
+    def can_vote(self, user):
+        return self.takes_votes and user.is_authenticated
+
+    def can_edit(self, user):
+        return (
+            self.origin == Comment.Origin.LOCAL
+            and not self.is_gone
+            and user.is_authenticated
+            and self.author_user_id == user.pk
+        )
+
+    def can_delete(self, user):
+        return self.can_edit(user)
+
+    def can_remove(self, user):
+        return not self.is_placeholder and not self.is_gone and user.is_authenticated and user.is_staff
+
+
+class Comment(MPTTModel, VoteCounts, CommentRules):
     """A comment, a placeholder for a missing parent, or a member's reply.
 
     Imported comments keep the dump's text in ``body``; members' replies keep
@@ -355,9 +422,6 @@ class Comment(MPTTModel, VoteCounts):
         LOCAL = "local"
 
     MAX_BODY_LENGTH = 10_000
-    # Replies stop at Lemmy's server limit (MAX_COMMENT_DEPTH_LIMIT): deeper
-    # chains only make pages heavier and are off-topic in practice.
-    MAX_DEPTH = 50
 
     # No index of its own: the composite indexes below all start with thread.
     thread = models.ForeignKey(Thread, on_delete=models.CASCADE, related_name="comments", db_index=False)
@@ -433,38 +497,17 @@ class Comment(MPTTModel, VoteCounts):
         return [badge for badge in self.badges.split(",") if badge]
 
     @property
-    def is_gone(self):
-        return self.status != self.Status.NORMAL
+    def author_user_id(self):
+        """The member who wrote it; None for imported authors and placeholders."""
+        return self.author.user_id if self.author_id else None
 
-    @property
-    def descendant_count(self):
-        return (self.rght - self.lft - 1) // 2
-
-    def is_authored_by(self, user):
-        return bool(user.is_authenticated and self.author_id and self.author.user_id == user.pk)
-
-    # A deleted or removed comment takes no replies or votes: what they would
-    # answer is no longer shown.
     def can_reply(self, user):
-        return (
-            not self.is_placeholder and not self.is_gone and self.level < self.MAX_DEPTH and self.thread.can_reply(user)
-        )
-
-    def can_vote(self, user):
-        return user.is_authenticated and not self.is_placeholder and not self.is_gone
-
-    def can_edit(self, user):
-        return self.origin == self.Origin.LOCAL and not self.is_gone and self.is_authored_by(user)
-
-    def can_delete(self, user):
-        return self.can_edit(user)
-
-    def can_remove(self, user):
-        return user.is_authenticated and user.is_staff and not self.is_placeholder and not self.is_gone
+        return self.takes_replies and self.thread.can_reply(user)
 
 
-# What Lemmy shows instead of a gone comment's text. A removed comment's own
-# text stays in the database for moderators but is never published.
+# What pages and the API show instead of a gone comment's text: Lemmy's own
+# wording, which the API promises to keep. A removed comment's text stays in
+# the database for moderators but is never published.
 GONE_TEXTS = {Comment.Status.DELETED: "deleted by creator", Comment.Status.REMOVED: "Removed by mod"}
 
 

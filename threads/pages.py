@@ -3,8 +3,8 @@
 Like Lemmy and Reddit, a big thread is shown a page of top-level subtrees at
 a time, cut at ``PAGE_DEPTH`` levels ("continue this thread") and at
 ``COMMENTS_PER_PAGE`` comments ("load more replies"): Lemmy capped tree
-fetches at 300 comments after huge threads took instances down
-(notes/reliability.md §1). Sizes come from the mptt fields, so paging needs
+fetches at 300 comments after huge threads were used to take instances
+down (docs/performance.md). Sizes come from the mptt fields, so paging needs
 no count query. ``?all=1`` shows a thread whole.
 """
 
@@ -14,9 +14,10 @@ from django.core.cache import cache
 from django.http import Http404
 from django.middleware.csrf import get_token
 
+from threads.comment_tree import build_forest, fetch_nodes
 from threads.models import Comment, Vote
 from threads.ranking import sort_key
-from threads.rendering import Viewer, build_forest, fetch_nodes
+from threads.rendering import Viewer
 
 TOP_LEVEL_PER_PAGE = 50
 COMMENTS_PER_PAGE = 300
@@ -26,18 +27,13 @@ LAYOUT_SECONDS = 60
 
 @dataclass
 class CommentPage:
+    """One page of comments: its top-level nodes, which page of how many, and
+    how many comments the renderer may write (``None``: all of them)."""
+
     roots: list
     number: int = 1
     page_count: int = 1
     budget: int = None
-
-    @property
-    def has_next(self):
-        return self.number < self.page_count
-
-    @property
-    def has_previous(self):
-        return self.number > 1
 
 
 def split_pages(sizes):
@@ -132,8 +128,7 @@ def viewer_for(request, thread, now, *, new_id=None, with_votes=True):
     return Viewer(
         now=now,
         csrf_token=get_token(request),
-        user_id=user.pk,
-        is_staff=user.is_staff,
+        user=user,
         can_reply=thread.can_reply(user) or not (user.is_authenticated or thread.is_locked),
         votes=votes_by(user, thread) if with_votes else {},
         new_id=new_id,

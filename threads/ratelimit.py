@@ -1,6 +1,7 @@
 """Rate limits on replies, votes, edits, deletions, password changes, sign-ups and logins.
 
-Django throttles nothing itself (notes/reliability.md §4), and forums are
+Django throttles nothing itself ("Django does not throttle requests to
+authenticate users", its security documentation says), and forums are
 hammered from day one: Lemmy and Discourse cap each of these actions. A
 fixed window costs one atomic cache increment per request (one more for a
 window's first), on local memory or on Redis (``REDIS_URL``), which all
@@ -16,6 +17,8 @@ from django.conf import settings
 from django.core.cache import cache
 from django.http import JsonResponse
 from django.shortcuts import render
+
+from threads.http import wants_json
 
 PERIODS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 PERIOD_WORDS = {1: "second", 60: "minute", 3600: "hour", 86400: "day"}
@@ -77,7 +80,7 @@ def _counted(scope, identity):
 def too_many_requests(request, scope):
     limit, period = parse_rate(settings.RATELIMITS[scope])
     message = f"Too many {scope} requests: the limit is {limit} per {PERIOD_WORDS[period]}. Please wait and try again."
-    if "application/json" in request.headers.get("Accept", ""):
+    if wants_json(request):
         response = JsonResponse({"error": message}, status=429)
     else:
         response = render(request, "429.html", {"message": message}, status=429)

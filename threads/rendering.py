@@ -1,148 +1,43 @@
-"""Build comment trees from flat rows and write their HTML in plain Python.
+"""Write a page's comment tree as HTML, in plain Python.
 
-Why not a template: the thread page is the site's hot path and its cost grows
-with the number of comments. Measured on 1,000 comments (notes/performance.md
-§B), a Django template per comment costs about 12x a plain-Python string join
-(72-92 ms against 6 ms), and the fetch as model instances costs 5x a
-``values_list``. So a page fetches rows with ``values_list``, nests them in
-O(n) by ``parent_id``, and this module writes the markup with f-strings.
+Why not a template: the thread page is the site's hot path, and a Django
+template per comment costs about 12x a plain-Python string join of the same
+markup (72-92 ms against 6 ms for 1,000 comments; docs/performance.md). So
+``threads.comment_tree`` reads and nests the rows and this module writes the
+markup with f-strings.
 
 Every value goes through ``html.escape`` (quotes included) except
 ``body_html``, which ``threads.markup`` sanitised when the comment was
 written. The markup is the HTML contract in docs/web-contract.md, which the
 front-end code relies on; keep the two in step.
 
-Who may do what is decided by the model predicates (``Comment.can_reply``,
-``can_vote``, ``can_edit``, ``can_remove``); rows are not model instances, so
-``Viewer`` holds the per-page part of those rules and ``Node`` the per-row
-part. tests/test_pages.py checks that they agree with the models.
+What a comment shows and who may act on it come from the node's
+``CommentRules``, the model's own; ``Viewer`` holds only what is the same
+for every comment of one request.
 """
 
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from html import escape
 
+from django.contrib.auth.models import AnonymousUser
 from django.utils.safestring import mark_safe
 
 from threads.dump.formats import BADGE_ORDER, format_age
-from threads.models import Comment, Person
-from threads.ranking import sort_key
+from threads.models import PLACEHOLDER_TEXT, Person
 
-NODE_FIELDS = (
-    "pk",
-    "parent_id",
-    "lft",
-    "rght",
-    "level",
-    "position",
-    "is_placeholder",
-    "status",
-    "origin",
-    "badges",
-    "body_html",
-    "imported_upvotes",
-    "imported_downvotes",
-    "local_upvotes",
-    "local_downvotes",
-    "created_at",
-    "edited_at",
-    "age_text",
-    "author__name",
-    "author__instance",
-    "author__is_bot",
-    "author__user_id",
-)
+# The page's badge markup: (letters shown, what they mean on hover).
 BADGE_LABELS = {
     "op": ("OP", "original poster"),
     "mod": ("M", "moderator"),
     "admin": ("A", "admin"),
     "bot": ("bot", "bot account"),
 }
-GONE_TEXT = {
-    Comment.Status.DELETED: "deleted by creator",
-    Comment.Status.REMOVED: "removed by moderator",
-}
-PLACEHOLDER_TEXT = "comment not available"
-
-
-class Node:
-    """One comment row, with its children once the tree is built."""
-
-    __slots__ = (*(name.replace("author__", "author_") for name in NODE_FIELDS), "upvotes", "downvotes", "children")
-
-    def __init__(self, row):
-        (
-            self.pk,
-            self.parent_id,
-            self.lft,
-            self.rght,
-            self.level,
-            self.position,
-            self.is_placeholder,
-            self.status,
-            self.origin,
-            self.badges,
-            self.body_html,
-            imported_up,
-            imported_down,
-            local_up,
-            local_down,
-            self.created_at,
-            self.edited_at,
-            self.age_text,
-            self.author_name,
-            self.author_instance,
-            self.author_is_bot,
-            self.author_user_id,
-        ) = row
-        self.upvotes = imported_up + local_up
-        self.downvotes = imported_down + local_down
-        self.children = []
-
-    @property
-    def descendant_count(self):
-        return (self.rght - self.lft - 1) // 2
-
-    @property
-    def size(self):
-        return self.descendant_count + 1
-
-    @property
-    def is_normal(self):
-        return self.status == Comment.Status.NORMAL
-
-
-def fetch_nodes(comments):
-    """Read a comment queryset as ``Node``s, in one query."""
-    return [Node(row) for row in comments.values_list(*NODE_FIELDS)]
-
-
-def build_forest(nodes, sort, now):
-    """Nest nodes under their parents and order every sibling list by ``sort``.
-
-    The roots are the nodes whose parent is not among them: the top-level
-    comments of a thread page, or the comment a comment page shows.
-    """
-    by_pk = {node.pk: node for node in nodes}
-    roots = []
-    for node in nodes:
-        parent = by_pk.get(node.parent_id)
-        (parent.children if parent is not None else roots).append(node)
-    key = sort_key(sort, now)
-
-    def order(siblings):
-        siblings.sort(key=lambda n: key(n.upvotes, n.downvotes, n.created_at, n.position))
-
-    order(roots)
-    for node in nodes:
-        if len(node.children) > 1:
-            order(node.children)
-    return roots
 
 
 @dataclass
 class Viewer:
-    """What one request may see and do on a page, worked out once per page.
+    """What is the same for every comment of one request's page.
 
     ``can_reply`` is the thread's half of ``Comment.can_reply``; anonymous
     visitors get it too while the thread is open, because their reply link
@@ -152,8 +47,7 @@ class Viewer:
 
     now: datetime
     csrf_token: str
-    user_id: int = None
-    is_staff: bool = False
+    user: object = field(default_factory=AnonymousUser)
     can_reply: bool = False
     votes: dict = field(default_factory=dict)
     new_id: int = None
@@ -175,24 +69,6 @@ class Viewer:
                 html += f'<span class="instance">@{escape(instance)}</span>'
             self._pieces[key] = html
         return self._pieces[key]
-
-    def may_reply(self, node):
-        return self.can_reply and not node.is_placeholder and node.is_normal and node.level < Comment.MAX_DEPTH
-
-    def may_vote(self, node):
-        """Visitors get the buttons too: they lead to the login page."""
-        return not node.is_placeholder and node.is_normal
-
-    def may_edit(self, node):
-        return (
-            self.user_id is not None
-            and node.origin == Comment.Origin.LOCAL
-            and node.is_normal
-            and node.author_user_id == self.user_id
-        )
-
-    def may_remove(self, node):
-        return self.is_staff and not node.is_placeholder and node.is_normal
 
 
 def time_html(moment, now):
@@ -225,20 +101,21 @@ def score_html(upvotes, downvotes):
     )
 
 
+def badge_html(name):
+    letters, meaning = BADGE_LABELS[name]
+    return f'<span class="badge badge-{name}" title="{meaning}">{letters}</span>'
+
+
 def _badges_html(node):
     badges = set(node.badges.split(",")) if node.badges else set()
     if node.author_is_bot:
         badges.add("bot")
-    return "".join(
-        f' <span class="badge badge-{name}" title="{BADGE_LABELS[name][1]}">{BADGE_LABELS[name][0]}</span>'
-        for name in BADGE_ORDER
-        if name in badges
-    )
+    return "".join(f" {badge_html(name)}" for name in BADGE_ORDER if name in badges)
 
 
 def _head_html(node, viewer, parent_on_page):
     pk = node.pk
-    state = " is-placeholder" if node.is_placeholder else "" if node.is_normal else f" is-{escape(node.status)}"
+    state = " is-placeholder" if node.is_placeholder else f" is-{escape(node.status)}" if node.is_gone else ""
     if pk == viewer.new_id:
         state += " is-new"
     parts = [
@@ -264,10 +141,10 @@ def _head_html(node, viewer, parent_on_page):
     parts.append("</summary>")
     if node.is_placeholder:
         parts.append(f'<div class="comment-body"><p>{PLACEHOLDER_TEXT}</p></div>')
-    elif node.is_normal:
-        parts.append(f'<div class="comment-body">{node.body_html}</div>')
+    elif node.is_gone:
+        parts.append(f'<div class="comment-body"><p>{node.gone_text}</p></div>')
     else:
-        parts.append(f'<div class="comment-body"><p>{GONE_TEXT.get(node.status, "not available")}</p></div>')
+        parts.append(f'<div class="comment-body">{node.body_html}</div>')
     parts.append(_actions_html(node, viewer, parent_on_page))
     return "".join(parts)
 
@@ -275,22 +152,23 @@ def _head_html(node, viewer, parent_on_page):
 def _actions_html(node, viewer, parent_on_page):
     pk = node.pk
     parts = ['<div class="comment-actions">']
-    if viewer.may_vote(node):
+    user = viewer.user
+    if node.takes_votes:  # visitors get the buttons too: they lead to the login page
         parts.append(vote_form_html(f"/comments/{pk}/vote/", viewer.votes.get(pk, 0), viewer.csrf_token))
-    if viewer.may_reply(node):
+    if viewer.can_reply and node.takes_replies:
         parts.append(f' <a class="reply-link" href="/comments/{pk}/reply/">Reply</a>')
     parts.append(f' <a class="permalink" href="/comments/{pk}/">link</a>')
     if node.parent_id:
         page = "" if parent_on_page else f"/comments/{node.parent_id}/"
         parts.append(f' <a class="parent-link" href="{page}#comment-{node.parent_id}">parent</a>')
-    if viewer.may_edit(node):
+    if node.can_edit(user):  # can_delete is the same rule
         parts.append(
             f' <a class="edit-link" href="/comments/{pk}/edit/">edit</a>'
             f' <form class="delete-form" method="post" action="/comments/{pk}/delete/">'
             f'<input type="hidden" name="csrfmiddlewaretoken" value="{escape(viewer.csrf_token)}">'
             "<button>delete</button></form>"
         )
-    if viewer.may_remove(node):
+    if node.can_remove(user):
         parts.append(
             f' <form class="remove-form" method="post" action="/comments/{pk}/remove/">'
             f'<input type="hidden" name="csrfmiddlewaretoken" value="{escape(viewer.csrf_token)}">'

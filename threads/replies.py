@@ -3,7 +3,7 @@
 A reply is a tree write, so it runs inside ``tree_write`` and reads its
 parent only once the lock is held: django-mptt places the new node from the
 parent's ``lft``/``rght``, and a copy read before the lock may be stale by
-then (notes/mptt.md §6). Edits, deletions and removals change no tree field,
+then (docs/trees.md). Edits, deletions and removals change no tree field,
 so a single UPDATE is enough for them.
 """
 
@@ -19,6 +19,17 @@ from threads.trees import tree_write
 
 # A second identical reply this soon after the first is a double submit.
 DUPLICATE_WINDOW = timedelta(minutes=10)
+REPLY_REFUSED = "No replies here: the thread is locked, or the comment is deleted, removed or too deep."
+
+
+def check_can_reply(user, thread, parent=None):
+    """Raise ``PermissionDenied`` unless ``user`` may reply to ``parent`` (or
+    to the thread when ``None``): the thread is open, and the parent is a
+    real comment above the depth limit. The reply page asks before it offers
+    a form; ``create_reply`` asks again under the tree lock, where the answer
+    cannot change before the reply is written."""
+    if not (parent or thread).can_reply(user):
+        raise PermissionDenied(REPLY_REFUSED)
 
 
 def create_reply(user, thread, parent_id, body):
@@ -37,8 +48,7 @@ def create_reply(user, thread, parent_id, body):
         parent = Comment.objects.get(pk=parent_id, thread=thread) if parent_id else None
         if parent is not None:
             parent.thread = thread
-        if not (parent or thread).can_reply(user):
-            raise PermissionDenied
+        check_can_reply(user, thread, parent)
         author = Person.for_user(user)
         siblings = Comment.objects.filter(thread=thread, parent=parent)
         duplicate = siblings.filter(author=author, body=body, created_at__gte=now - DUPLICATE_WINDOW).first()

@@ -1,7 +1,7 @@
 """Every write to a thread's comment trees goes through ``tree_write``.
 
 django-mptt computes tree positions from values it read earlier, so two
-writers in one thread corrupt it unless they take turns (notes/mptt.md §6:
+writers in one thread corrupt it unless they take turns (docs/trees.md:
 unlocked replies broke half the nodes of a test thread on PostgreSQL and
 SQLite). ``tree_write`` opens a transaction and locks the thread's row before
 anything reads a tree field: on PostgreSQL with ``SELECT … FOR UPDATE``; on

@@ -6,27 +6,24 @@ redirect; the shapes are in docs/web-contract.md.
 """
 
 from django.contrib.auth import get_user_model, login
-from django.contrib.auth.decorators import login_required
-from django.contrib.auth.views import redirect_to_login
-from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponseBadRequest, HttpResponsePermanentRedirect, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render, resolve_url
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from threads.comment_tree import fetch_nodes
 from threads.forms import LockForm, ReplyForm, SignupForm, VoteForm
-from threads.links import back_url, int_param, login_url, new_comment_url, wants_json, with_anchor
+from threads.http import back_url, int_param, members_only, new_comment_url, wants_json, with_anchor
 from threads.models import Comment, Person, Thread, split_handle
 from threads.pages import subtree_comments, thread_comments, viewer_for
 from threads.ranking import HOT, NEW, SORTS, TOP, parse_sort
 from threads.ratelimit import client_key, ratelimit
-from threads.rendering import fetch_nodes, render_comments
-from threads.replies import create_reply, delete_comment, edit_comment, remove_comment, set_locked
+from threads.rendering import render_comments
+from threads.replies import check_can_reply, create_reply, delete_comment, edit_comment, remove_comment, set_locked
 from threads.voting import cast_vote
 
 HOME_SORTS = (HOT, NEW, TOP)
-REPLY_REFUSED = "No replies here: the thread is locked, or the comment is deleted, removed or too deep."
 THREADS_PER_PAGE = 25
 PROFILE_COMMENTS_PER_PAGE = 25
 
@@ -111,23 +108,39 @@ def profile(request, handle):
     return render(request, "threads/profile.html", {"person": person, "page": page, "karma": karma})
 
 
+def _back_to_thread(request, pk):
+    """Where a thread's own forms come back to: the thread, at its article."""
+    return get_object_or_404(Thread, pk=pk).get_absolute_url(), "thread"
+
+
+def _back_to_comment(request, pk):
+    """Where a comment's forms come back to: its thread page, at the comment."""
+    comment = get_object_or_404(Comment.objects.select_related("thread"), pk=pk)
+    return comment.thread.get_absolute_url(), f"comment-{pk}"
+
+
+def _back_home(request, pk):
+    """Where a visitor's delete comes back to when its page is unknown."""
+    return resolve_url("threads:home"), ""
+
+
 @require_POST
 @ratelimit("vote")
+@members_only(come_back_to=_back_to_thread)
 def thread_vote(request, pk):
-    return _vote(request, Thread, pk, "thread")
+    return _vote(request, Thread, pk, _back_to_thread)
 
 
 @require_POST
 @ratelimit("vote")
+@members_only(come_back_to=_back_to_comment)
 def comment_vote(request, pk):
-    return _vote(request, Comment, pk, f"comment-{pk}")
+    return _vote(request, Comment, pk, _back_to_comment)
 
 
-def _vote(request, model, pk, anchor):
+def _vote(request, model, pk, back_to):
     """Votes are the busiest writes, so the JSON answer needs nothing but
     ``cast_vote``; only the no-JavaScript redirect looks up the page."""
-    if not request.user.is_authenticated:
-        return _login_needed(request, back_url(request, _page_of(model, pk), anchor))
     form = VoteForm(request.POST)
     if not form.is_valid():
         if wants_json(request):
@@ -137,22 +150,14 @@ def _vote(request, model, pk, anchor):
         result = cast_vote(request.user, model, pk, form.cleaned_data["value"])
     except model.DoesNotExist:
         raise Http404("Nothing to vote on here.") from None
-    except PermissionDenied:
-        return _refused(request, "This comment takes no votes: it is deleted, removed or not available.")
     if wants_json(request):
         return JsonResponse(result.as_json())
-    return redirect(back_url(request, _page_of(model, pk), anchor))
-
-
-def _page_of(model, pk):
-    """The thread page a vote on ``pk`` returns to."""
-    if model is Thread:
-        return get_object_or_404(Thread, pk=pk).get_absolute_url()
-    return get_object_or_404(Comment.objects.select_related("thread"), pk=pk).thread.get_absolute_url()
+    return redirect(back_url(request, *back_to(request, pk)))
 
 
 @require_http_methods(["GET", "POST"])
 @ratelimit("reply")
+@members_only(come_back_to=_back_to_thread)
 def thread_reply(request, pk):
     thread = get_object_or_404(Thread, pk=pk)
     return _reply(request, thread, None)
@@ -160,25 +165,19 @@ def thread_reply(request, pk):
 
 @require_http_methods(["GET", "POST"])
 @ratelimit("reply")
+@members_only(come_back_to=_back_to_comment)
 def comment_reply(request, pk):
     parent = get_object_or_404(Comment.objects.select_related("thread", "author"), pk=pk)
     return _reply(request, parent.thread, parent)
 
 
 def _reply(request, thread, parent):
-    if not request.user.is_authenticated:
-        if request.method == "GET":
-            return redirect_to_login(request.get_full_path())
-        anchor = f"comment-{parent.pk}" if parent else "thread"
-        return _login_needed(request, back_url(request, thread.get_absolute_url(), anchor))
-    if not (parent or thread).can_reply(request.user):
-        return _refused(request, REPLY_REFUSED)
+    """The reply form and its post; a thread or comment that takes no reply
+    from this member gets no form (``check_can_reply`` raises)."""
+    check_can_reply(request.user, thread, parent)
     form = ReplyForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        try:
-            comment = create_reply(request.user, thread, parent and parent.pk, form.cleaned_data["body"])
-        except PermissionDenied:
-            return _refused(request, REPLY_REFUSED)
+        comment = create_reply(request.user, thread, parent and parent.pk, form.cleaned_data["body"])
         if wants_json(request):
             html = _comment_item_html(request, comment)
             return JsonResponse({"id": comment.pk, "html": html, "parent_id": comment.parent_id}, status=201)
@@ -195,13 +194,11 @@ def _comment_item_html(request, comment):
     return render_comments(fetch_nodes(Comment.objects.filter(pk=comment.pk)), viewer, roots_parents_shown=True)
 
 
-@login_required
 @require_http_methods(["GET", "POST"])
+@members_only()
 @ratelimit("edit")
 def comment_edit(request, pk):
     comment = get_object_or_404(_own_comments(request.user), pk=pk)
-    if not comment.can_edit(request.user):
-        raise Http404("You cannot edit this comment.")
     form = ReplyForm(request.POST or None, initial={"body": comment.body})
     if request.method == "POST" and form.is_valid():
         edit_comment(comment, request.user, form.cleaned_data["body"])
@@ -210,31 +207,26 @@ def comment_edit(request, pk):
 
 
 @require_POST
+@members_only(come_back_to=_back_home)
 @ratelimit("delete")
 def comment_delete(request, pk):
-    if not request.user.is_authenticated:
-        return _login_needed(request, back_url(request, resolve_url("threads:home"), ""))
     comment = get_object_or_404(_own_comments(request.user), pk=pk)
-    if not comment.can_delete(request.user):
-        raise Http404("You cannot delete this comment.")
     delete_comment(comment, request.user)
     return _done(request, comment)
 
 
 @require_POST
+@members_only(come_back_to=_back_to_comment)
 def comment_remove(request, pk):
     comment = get_object_or_404(Comment.objects.select_related("thread"), pk=pk)
-    if not request.user.is_authenticated:
-        return _login_needed(request, back_url(request, comment.thread.get_absolute_url(), f"comment-{pk}"))
     remove_comment(comment, request.user)
     return _done(request, comment)
 
 
 @require_POST
+@members_only(come_back_to=_back_to_thread)
 def thread_lock(request, pk):
     thread = get_object_or_404(Thread, pk=pk)
-    if not request.user.is_authenticated:
-        return _login_needed(request, back_url(request, thread.get_absolute_url(), "thread"))
     form = LockForm(request.POST)
     if not form.is_valid():
         return HttpResponseBadRequest("Send locked=1 or locked=0.", content_type="text/plain")
@@ -259,21 +251,9 @@ def signup(request):
 
 
 def _own_comments(user):
-    """Only the member's own comments: anyone else's is a 404, not a 403."""
-    return Comment.objects.select_related("thread", "author").filter(author__user=user)
-
-
-def _login_needed(request, back):
-    if wants_json(request):
-        return JsonResponse({"login_url": login_url(back)}, status=401)
-    return redirect(login_url(back))
-
-
-def _refused(request, message):
-    """403: JSON for scripts, else the site's page."""
-    if wants_json(request):
-        return JsonResponse({"error": message}, status=403)
-    raise PermissionDenied(message)
+    """The member's own comments that are still shown: anyone else's, and
+    their own deleted ones, are a 404, not a 403."""
+    return Comment.objects.visible_on_profile().select_related("thread", "author").filter(author__user=user)
 
 
 def _done(request, comment):

@@ -22,6 +22,8 @@ from threads.models import Comment, Thread, Vote
 
 VOTE_VALUES = (1, -1, 0)
 
+VOTE_REFUSED = "This comment takes no votes: it is deleted, removed or not available."
+
 
 @dataclass(frozen=True)
 class VoteResult:
@@ -112,5 +114,5 @@ def cast_vote(user, model, pk, value):
         raise model.DoesNotExist
     upvotes, downvotes, refused = row
     if refused:
-        raise PermissionDenied
+        raise PermissionDenied(VOTE_REFUSED)
     return VoteResult(upvotes, downvotes, value)

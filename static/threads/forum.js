@@ -30,10 +30,11 @@
   const own = (owner, selector) =>
     Array.from(owner.querySelectorAll(selector)).filter((el) => (el.closest(OWNERS) || document) === owner);
 
+  // The CSRF cookie is HttpOnly, so the token comes from the page's forms:
+  // the form's own, or any other (an inline reply form has none of its own).
   const csrfToken = (form) => {
     const input = form.querySelector("[name=csrfmiddlewaretoken]") || document.querySelector("[name=csrfmiddlewaretoken]");
-    const cookie = /(?:^|;\s*)csrftoken=([^;]+)/.exec(document.cookie);
-    return input ? input.value : cookie ? decodeURIComponent(cookie[1]) : "";
+    return input ? input.value : "";
   };
 
   // POST a form asking for JSON. Resolves to {response, body, away}: response
@@ -90,21 +91,13 @@
     const li = link.closest(COMMENT);
     let form = own(li, "form.reply-form")[0];
     if (!form) {
-      const template = document.getElementById("reply-form-template");
-      const model = template && template.content.querySelector("form");
-      form = model ? model.cloneNode(true) : make("form", {},
-        make("label", { className: "visually-hidden", textContent: "Your reply" }),
-        make("textarea", { name: "body", rows: 4, required: true }),
-        make("div", { className: "form-actions" }, make("button", { type: "submit", textContent: "Reply" })));
-      form.classList.add("reply-form", "inline-reply");
-      form.method = "post";
-      form.action = link.href;
-      const textarea = form.querySelector("textarea");
-      textarea.id = `reply-body-${li.dataset.id}`;
-      form.querySelectorAll("label").forEach((label) => { label.htmlFor = textarea.id; });
-      if (!form.querySelector(".cancel")) {
-        (form.querySelector(".form-actions") || form).append(make("button", { type: "button", className: "cancel", textContent: "Cancel" }));
-      }
+      const textarea = make("textarea", { name: "body", rows: 4, required: true, id: `reply-body-${li.dataset.id}` });
+      form = make("form", { className: "reply-form inline-reply", method: "post", action: link.href },
+        make("label", { className: "visually-hidden", textContent: "Your reply", htmlFor: textarea.id }),
+        textarea,
+        make("div", { className: "form-actions" },
+          make("button", { type: "submit", textContent: "Reply" }),
+          make("button", { type: "button", className: "cancel", textContent: "Cancel" })));
       (own(li, ".comment-actions")[0] || own(li, ".comment-body")[0]).after(form);
     }
     form.querySelector("textarea").focus();

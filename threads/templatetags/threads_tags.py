@@ -1,7 +1,9 @@
-"""Template tags that share their markup with the Python comment renderer,
-so a thread's score, vote buttons and times look the same everywhere."""
+"""Template tags: markup shared with the Python comment renderer (so a
+thread's score, vote buttons and times look the same everywhere), and the
+sort links and page links every list shows."""
 
 from django import template
+from django.http import QueryDict
 from django.utils import timezone
 from django.utils.safestring import mark_safe
 
@@ -27,17 +29,48 @@ def score_tag(item):
     return mark_safe(rendering.score_html(item.upvotes, item.downvotes))
 
 
+@register.simple_tag
+def badge_tag(name):
+    """A badge (``op``, ``mod``, ``admin``, ``bot``) as comment heads show it."""
+    return mark_safe(rendering.badge_html(name))
+
+
 @register.simple_tag(takes_context=True)
 def vote_form(context, action, vote):
     """The vote form, its buttons pressed the way the member voted."""
     return mark_safe(rendering.vote_form_html(action, vote or 0, str(context["csrf_token"])))
 
 
-@register.simple_tag
-def query_with(request, **changes):
-    """The request's query string with some parameters replaced (for paging)."""
-    query = request.GET.copy()
-    for name, value in changes.items():
-        query[name] = value
-    query.pop("new", None)
-    return "?" + query.urlencode()
+@register.inclusion_tag("threads/_sorts.html")
+def render_sorts(sorts, current, *, css_class, label):
+    """Links to this page in each of ``sorts``, ``current`` marked."""
+    return {"sorts": sorts, "current": current, "css_class": css_class, "label": label}
+
+
+@register.inclusion_tag("threads/_pagination.html")
+def render_pagination(number, page_count, *, label, query=None, anchor="", all_link=False, **params):
+    """Previous and next links around page ``number`` of ``page_count``.
+
+    The links keep the parameters of ``query`` (a request's ``GET``) but
+    ``new``, with ``params`` set on top (such as the page's sort), and end
+    at ``#anchor``; ``all_link`` adds a link to the whole list (``all=1``).
+    """
+    base = query.copy() if query is not None else QueryDict(mutable=True)
+    base.pop("new", None)
+    for name, value in params.items():
+        base[name] = value
+
+    def url(**changes):
+        link = base.copy()
+        for name, value in changes.items():
+            link[name] = value
+        return f"?{link.urlencode()}" + (f"#{anchor}" if anchor else "")
+
+    return {
+        "label": label,
+        "number": number,
+        "page_count": page_count,
+        "previous_url": url(page=number - 1) if number > 1 else None,
+        "next_url": url(page=number + 1) if number < page_count else None,
+        "all_url": url(all=1) if all_link else None,
+    }

@@ -5,7 +5,7 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 
 from threads.exporter import export_thread
-from threads.management.commands.import_dump import aware_datetime
+from threads.management.arguments import aware_datetime
 from threads.models import Thread
 
 

@@ -5,24 +5,15 @@ with ``path:line: what is wrong`` and leaves the database as it was, while
 the other files are still imported; any refusal makes the exit status 1.
 """
 
-from datetime import UTC, datetime
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
 from threads.dump.formats import FormatError, parse_host
 from threads.importer import import_or_refuse
+from threads.management.arguments import aware_datetime
 
 PROGRESS_THRESHOLD = 5_000
-
-
-def aware_datetime(text):
-    """Parse ISO-8601; a time without an offset is taken as UTC."""
-    try:
-        value = datetime.fromisoformat(text)
-    except ValueError:
-        raise ValueError(f"not an ISO-8601 time: {text!r}") from None
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 class Command(BaseCommand):

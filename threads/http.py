@@ -1,14 +1,17 @@
-"""Where a request goes next: safe ``next`` targets, anchors, and login links.
+"""HTTP helpers of the views: who gets JSON, where a request goes next, and
+the members-only gate.
 
 A ``next`` value or a Referer is followed only when it points at this site
 (``url_has_allowed_host_and_scheme``), so no form of ours can be turned into
 an open redirect.
 """
 
+from functools import wraps
 from urllib.parse import urlencode, urlsplit
 
 from django.conf import settings
-from django.shortcuts import resolve_url
+from django.http import JsonResponse
+from django.shortcuts import redirect, resolve_url
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 
@@ -59,6 +62,34 @@ def back_url(request, fallback, anchor, *, use_referer=True):
 
 def login_url(next_url):
     return f"{resolve_url(settings.LOGIN_URL)}?{urlencode({'next': next_url})}"
+
+
+def members_only(come_back_to=None):
+    """Let only members through to the view; send visitors to log in.
+
+    The page's scripts get 401 with ``{"login_url": ...}`` (docs/web-contract.md),
+    browsers a redirect to that URL. After logging in, a GET comes back to
+    the page it asked for; a POST to the page its form was on (``next``, a
+    same-site Referer), else to ``come_back_to(request, **view_kwargs)``,
+    which returns ``(page, anchor)``.
+    """
+
+    def decorator(view):
+        @wraps(view)
+        def wrapped(request, *args, **kwargs):
+            if request.user.is_authenticated:
+                return view(request, *args, **kwargs)
+            if request.method == "GET" or come_back_to is None:
+                back = request.get_full_path()
+            else:
+                back = back_url(request, *come_back_to(request, **kwargs))
+            if wants_json(request):
+                return JsonResponse({"login_url": login_url(back)}, status=401)
+            return redirect(login_url(back))
+
+        return wrapped
+
+    return decorator
 
 
 def new_comment_url(comment):
