@@ -1,7 +1,8 @@
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import TestCase
 
-from tests.conftest import SEED_DUMPS
+from tests.conftest import SEED_DUMPS, variant
+from tests.damage import damage
 from tests.factories import make_comment, make_person, make_thread, make_user
 from threads.models import Capture, Comment, Thread
 from threads.trees import find_tree_problems
@@ -141,6 +142,35 @@ class AdminImportTests(TestCase):
         self.assertContains(response, "bad.txt:1:")
         self.assertContains(response, "created thread")
         self.assertEqual(Thread.objects.count(), 1)
+
+    def post_files(self, *named_texts, **fields):
+        files = [SimpleUploadedFile(name, text.encode(), content_type="text/plain") for name, text in named_texts]
+        return self.client.post("/admin/threads/thread/import/", {"files": files, **fields})
+
+    def test_uploads_show_the_commands_notices_warnings_and_refusals(self):
+        """The admin imports through the command's own path, so the same
+        files give the same words."""
+        damaged = damage(variant("wrapper_bare.txt"), "1257")
+        response = self.post_files(
+            ("broken.txt", damaged), ("cf.txt", variant("cloudflare.txt")), ("off.txt", variant("misplaced.txt"))
+        )
+        self.assertContains(response, "warning: broken.txt: repaired mojibake (Windows-1257) on ")
+        self.assertContains(response, "warning: cf.txt:3: author shown as &#x27;[email protected]&#x27;")
+        self.assertContains(response, "off.txt:4: metadata line &#x27;link&#x27; at indent 8, expected 4")
+        self.assertEqual(Thread.objects.count(), 2)
+
+    def test_a_full_page_upload_gets_its_title_from_the_page(self):
+        response = self.post_files(("page.txt", variant("full_page.txt")), captured_at="2024-11-19 12:00")
+        self.assertContains(response, "created thread")
+        self.assertEqual(Thread.objects.get().title, "Spring tides flooded the old harbour road again")
+
+    def test_article_only_and_the_instance_are_checked_like_the_commands(self):
+        response = self.post_files(("photon.txt", variant("no_metadata.txt")), instance="not a host")
+        self.assertContains(response, "is not a host name such as lemmy.world")
+        self.assertFalse(Thread.objects.exists())
+        response = self.post_files(("photon.txt", variant("no_metadata.txt")), instance="Feddit.DE", article_only="on")
+        self.assertContains(response, "(the page has no comments)")
+        self.assertEqual(Thread.objects.get().source_instance, "feddit.de")
 
     def test_import_needs_a_file(self):
         response = self.client.post("/admin/threads/thread/import/", {})

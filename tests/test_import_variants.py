@@ -11,7 +11,8 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from tests.conftest import CAPTURED_AT, SEED_CONTEXT, SEED_FULL, VARIANTS, variant
-from tests.test_dump_variants import damage
+from tests.damage import damage
+from tests.html import parse_html
 from threads.dump.formats import SCORE_ONLY
 from threads.dump.parser import parse_dump
 from threads.exporter import export_thread
@@ -162,6 +163,41 @@ class TestLinkPosts:
         import_dump(variant("link_page.txt"), source="page.txt", captured_at=LATER + timedelta(days=1))
         thread = Thread.objects.get()
         assert (thread.title, thread.title_source) == ("Tides, winter", "given")
+
+
+class TestPages:
+    def test_a_full_pages_thread_shows_its_author_community_and_domain(self, db, client):
+        import_dump(variant("full_page.txt"), source="page.txt", captured_at=CAPTURED_AT)
+        thread = Thread.objects.get()
+        meta = parse_html(client.get(thread.get_absolute_url())).find("p", cls="thread-meta")
+        assert meta.find("a", cls="author").text == "harbour_pilot"
+        assert meta.find("span", cls="community").text == "to Tide Tables@lemmy.example"
+        home = parse_html(client.get("/"))
+        assert home.find("span", cls="link-domain").text == "(news.example.org)"
+
+    def test_older_pages_show_a_score_without_votes_and_an_unknown_one_as_such(self, db, client):
+        import_dump(variant("legacy.txt"), source="legacy.txt", captured_at=CAPTURED_AT)
+        page = parse_html(client.get(f"{Thread.objects.get().get_absolute_url()}?all=1"))
+
+        def comment_saying(start):
+            (li,) = [
+                li
+                for li in page.find_all("li", cls="comment")
+                if li.find("div", cls="comment-body").text.startswith(start)
+            ]
+            return li
+
+        bean = comment_saying("Rain barrels")
+        assert bean.find("span", cls="score").text == "-29" and bean.find("span", cls="votes") is None
+        assert comment_saying("Does the water").find("span", cls="score").text == "?"
+        marrow = comment_saying("Flexible downpipe")
+        assert marrow.find("a", cls="author").attrs["href"] == "/u/Marrow%20Queen@%3F"
+        assert marrow.find("span", cls="instance") is None
+
+    def test_hidden_authors_show_as_unknown(self, db, client):
+        import_dump(variant("cloudflare.txt"), source="cf.txt", captured_at=CAPTURED_AT)
+        page = parse_html(client.get(Thread.objects.get().get_absolute_url()))
+        assert [span.text for span in page.find_all("span", cls="unknown")] == ["unknown", "unknown"]
 
 
 class TestWrapperLine:

@@ -210,6 +210,7 @@ class ThreadQuerySet(models.QuerySet):
         "title_source",
         "community",
         "author_badges",
+        "link_domain",
     )
 
     def for_listing(self):

@@ -23,7 +23,7 @@ from html import escape
 from django.contrib.auth.models import AnonymousUser
 from django.utils.safestring import mark_safe
 
-from threads.dump.formats import BADGE_ORDER, format_age
+from threads.dump.formats import BADGE_ORDER, NO_SCORE, SCORE_ONLY, UP_AND_DOWN, format_age
 from threads.models import PLACEHOLDER_TEXT, Person
 
 # The page's badge markup: (letters shown, what they mean on hover).
@@ -61,14 +61,25 @@ class Viewer:
             self._pieces[key] = time_html(moment, self.now)
         return self._pieces[key]
 
-    def author_html(self, name, instance):
-        key = ("author", name, instance)
+    def author_html(self, name, instance, instance_known=True):
+        key = ("author", name, instance, instance_known)
         if key not in self._pieces:
-            html = f' <a class="author" href="{escape(Person.profile_url(name, instance))}">{escape(name)}</a>'
-            if instance:
-                html += f'<span class="instance">@{escape(instance)}</span>'
-            self._pieces[key] = html
+            self._pieces[key] = " " + author_html(name, instance, instance_known)
         return self._pieces[key]
+
+
+def author_html(name, instance, instance_known=True):
+    """A link to the author's profile; an author the page hid is "unknown".
+
+    An author of another instance whose host no page showed (older lemmy-ui)
+    is shown by name alone, as those pages showed them."""
+    if name is None:
+        return '<span class="author unknown">unknown</span>'
+    url = Person.profile_url(name, instance if instance_known else Person.UNKNOWN_HOST)
+    html = f'<a class="author" href="{escape(url)}">{escape(name)}</a>'
+    if instance and instance_known:
+        html += f'<span class="instance">@{escape(instance)}</span>'
+    return html
 
 
 def time_html(moment, now):
@@ -94,10 +105,17 @@ def vote_form_html(action, vote, csrf_token):
     )
 
 
-def score_html(upvotes, downvotes):
-    return (
-        f'<span class="score" data-score>{upvotes - downvotes}</span> points '
-        f'<span class="votes">(+<span data-upvotes>{upvotes}</span>/−<span data-downvotes>{downvotes}</span>)</span>'
+def score_html(upvotes, downvotes, votes_shown=UP_AND_DOWN):
+    """The score, and the up and down votes where they are known: a page of
+    older lemmy-ui showed the score only, and sometimes not even that."""
+    if votes_shown == NO_SCORE:
+        return '<span class="score unknown" data-score title="the captured page did not show it">?</span> points'
+    score = upvotes - downvotes
+    html = f'<span class="score" data-score>{score}</span> points'
+    if votes_shown == SCORE_ONLY:
+        return html
+    return html + (
+        f' <span class="votes">(+<span data-upvotes>{upvotes}</span>/−<span data-downvotes>{downvotes}</span>)</span>'
     )
 
 
@@ -124,11 +142,10 @@ def _head_html(node, viewer, parent_on_page):
         f'<summary class="comment-head"><span class="visually-hidden">Level {node.level + 1}</span>'
     ]
     if not node.is_placeholder:
-        if node.author_name is not None:
-            parts.append(viewer.author_html(node.author_name, node.author_instance))
-            if node.badges or node.author_is_bot:
-                parts.append(_badges_html(node))
-        parts.append(" " + score_html(node.upvotes, node.downvotes))
+        parts.append(viewer.author_html(node.author_name, node.author_instance, node.author_instance_known))
+        if node.badges or node.author_is_bot:
+            parts.append(_badges_html(node))
+        parts.append(" " + score_html(node.upvotes, node.downvotes, node.votes_shown))
         if node.created_at is not None:
             parts.append(" " + viewer.time_html(node.created_at))
         elif node.age_text:

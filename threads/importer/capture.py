@@ -270,8 +270,8 @@ def apply_page_post(thread, post, captured_at, instance):
     people = resolve_people([(key, "bot" in badges)])
     thread.author_id = people[key]
     thread.author_badges = badge_text(badges)
-    thread.community = post.community
-    thread.link_domain = post.domain
+    thread.community = post.community[: Thread._meta.get_field("community").max_length]
+    thread.link_domain = post.domain[: Thread._meta.get_field("link_domain").max_length]
     thread.shown_comment_count = post.comment_count
     thread.imported_upvotes, thread.imported_downvotes = max(post.score, 0), max(-post.score, 0)
     thread.votes_shown = SCORE_ONLY

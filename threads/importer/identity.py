@@ -59,9 +59,11 @@ def article_fingerprint(article):
 
 
 def post_fingerprint(post):
-    """A link post's name on a full page: its community, author and title."""
-    named = "\n".join(normalise_text(part) for part in (post.community, post.author, post.title))
-    return EMPTY_ARTICLE_PREFIX + hashlib.sha256(named.encode()).hexdigest()
+    """A link post's name on a full page: its community, author and title
+    (hashed apart from any article: the text hashed starts with a marker no
+    normalised article has)."""
+    named = "\n".join(["post", *(normalise_text(part) for part in (post.community, post.author, post.title))])
+    return hashlib.sha256(named.encode()).hexdigest()
 
 
 def new_empty_fingerprint():

@@ -26,7 +26,13 @@ def member_profile_url(user):
 
 @register.simple_tag
 def score_tag(item):
-    return mark_safe(rendering.score_html(item.upvotes, item.downvotes))
+    return mark_safe(rendering.score_html(item.upvotes, item.downvotes, item.votes_shown))
+
+
+@register.simple_tag
+def author_tag(person):
+    """A thread's or a comment's author linked as comment heads link them."""
+    return mark_safe(rendering.author_html(person.name, person.instance, person.instance_known)) if person else ""
 
 
 @register.simple_tag
