@@ -24,12 +24,15 @@ from pathlib import Path
 
 import django
 
+# The project root, for the tests package (its synthetic dumps) when run as a script.
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "forum.settings")
 django.setup()
 
 from django.db import connection, transaction  # noqa: E402
 
-from threads.dump.synthetic import write_dump  # noqa: E402
+from tests.synthetic_dumps import write_dump  # noqa: E402
 from threads.importer import import_dump_file  # noqa: E402
 from threads.models import Capture, Comment, Person, Thread  # noqa: E402
 

@@ -65,7 +65,7 @@ def prepare(database_url, members):
     from django.core.management import call_command
     from django.middleware.csrf import _get_new_csrf_string
 
-    from threads.dump.synthetic import generate_dump
+    from tests.synthetic_dumps import generate_dump
     from threads.importer import import_dump, import_dump_file
     from threads.models import Comment, Thread
 

@@ -14,8 +14,12 @@ import statistics
 import sys
 import time
 from datetime import UTC, datetime
+from pathlib import Path
 
 import django
+
+# The project root, for the tests package (its synthetic dumps) when run as a script.
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "forum.settings")
 django.setup()
@@ -24,7 +28,7 @@ from django.contrib.auth.models import User  # noqa: E402
 from django.db import connection  # noqa: E402
 from django.test import Client, override_settings  # noqa: E402
 
-from threads.dump.synthetic import generate_dump  # noqa: E402
+from tests.synthetic_dumps import generate_dump  # noqa: E402
 from threads.importer import import_dump  # noqa: E402
 from threads.models import Comment, Thread  # noqa: E402
 

@@ -17,7 +17,7 @@ from django.db.models import Count, Q
 from django.test import Client, override_settings
 
 from tests.conftest import CAPTURED_AT, SEED_CONTEXT, SEED_FULL, assert_trees_intact
-from threads.dump.synthetic import generate_dump
+from tests.synthetic_dumps import generate_dump
 from threads.importer import import_dump, import_dump_file
 from threads.models import Comment, Thread, Vote
 

@@ -2,7 +2,9 @@
 
 import pytest
 
-from threads.dump.parser import DumpError, parse_dump, split_header_text
+from threads.dump.authors import split_header_text
+from threads.dump.errors import DumpError
+from threads.dump.parser import parse_dump
 from threads.dump.writer import write_dump
 
 # depth, author, instance, badges, language, up, down, edited, first line starts, last line ends, blank separators

@@ -13,11 +13,12 @@ from hypothesis.extra.django import TestCase
 
 from tests.conftest import CAPTURED_AT, SEED_CONTEXT, SEED_FULL, assert_trees_intact, variant
 from tests.damage import damage
+from tests.synthetic_dumps import generate_dump
 from threads.dump.errors import DumpError
 from threads.dump.formats import format_count
-from threads.dump.parser import CURRENT, parse_dump
+from threads.dump.parsed import CURRENT
+from threads.dump.parser import parse_dump
 from threads.dump.reader import read_dump
-from threads.dump.synthetic import generate_dump
 from threads.dump.writer import write_dump
 from threads.importer import import_dump
 from threads.models import Comment, Person, Thread

@@ -7,9 +7,10 @@ import pytest
 from django.core.management import call_command
 
 from tests.conftest import CAPTURED_AT, SEED_CONTEXT, SEED_FULL
-from threads.dump.parser import DumpComment, parse_dump
-from threads.dump.synthetic import generate_dump
-from threads.dump.synthetic import write_dump as write_synthetic_dump
+from tests.synthetic_dumps import generate_dump
+from tests.synthetic_dumps import write_dump as write_synthetic_dump
+from threads.dump.parsed import DumpComment
+from threads.dump.parser import parse_dump
 from threads.dump.writer import write_dump
 from threads.exporter import export_thread
 from threads.importer import import_dump, import_dump_file

@@ -11,8 +11,8 @@ from functools import cache
 
 import pytest
 
+from tests.synthetic_dumps import generate_dump, main, write_dump
 from threads.dump.parser import parse_dump
-from threads.dump.synthetic import generate_dump, main, write_dump
 
 BULLET = "\u2022"
 HEADER = re.compile(rf"^( +){BULLET} (.+)$")

@@ -13,7 +13,7 @@ by name alone.
 from django.utils import timezone
 
 from threads.dump.formats import INDETERMINATE, STATUS_TEXTS, format_age
-from threads.dump.parser import DumpComment, ParsedDump
+from threads.dump.parsed import DumpComment, ParsedDump
 from threads.dump.writer import write_dump
 from threads.markup import html_to_dump_text
 from threads.models import Comment

@@ -16,39 +16,36 @@ sidebar, a mirror's title line) is taken off before this, in
 """
 
 import re
-from dataclasses import dataclass, field
 
 from threads.dump import legacy
+from threads.dump.authors import (
+    BADGE_LINE_RE,
+    OBFUSCATED_EMAIL,
+    badges_of,
+    hidden_author,
+    legacy_author,
+    split_header_text,
+)
 from threads.dump.errors import DumpError
 from threads.dump.formats import (
-    BADGE_NAMES,
     BADGE_ORDER,
     BULLET,
     INDETERMINATE,
     NO_SCORE,
     SCORE_ONLY,
     SEPARATOR,
-    STATUS_OF_TEXT,
     UP_AND_DOWN,
     FormatError,
     age_window,
     parse_age,
     parse_count,
 )
-
-CURRENT = "current"
-LEGACY = "legacy"
+from threads.dump.parsed import CURRENT, LEGACY, DumpComment, ParsedDump
 
 BULLET_LINE_RE = re.compile(r"^( *)• (.*\S)$")
-BADGE_LINE_RE = re.compile(r"^(?=.)(OP)?(M)?(A)?(B)?$")
-HOST_AND_BADGES_RE = re.compile(r"^([a-z0-9-]+(?:\.[a-z0-9-]+)+)((?:OP)?M?A?B?)$")
-LOCAL_BADGES_RE = re.compile(r"^(.*[^A-Z])((?:OP)?M?A?B?)$")
 PERCENT_RE = re.compile(r"^\d{1,3}%$")
 AGE_SHAPED_RE = re.compile(r"^(\d+ \S+ ago|in \d+ \S+)$")
 COUNT_LIKE_RE = re.compile(r"^-?\d+(?:\.\d+)?[KMBT]?$")
-# Cloudflare's "email address obfuscation" shows any name@host as this text.
-OBFUSCATED_EMAIL = "[email protected]"
-OBFUSCATED_AUTHOR_RE = re.compile(r"^(@?\[email protected\])((?:OP)?M?A?B?)$")
 
 PRE_TOKENS = {"cake", "shield"}
 VOTE_TOKENS = {"heart", "smile", "arrow-up", "arrow-down", SEPARATOR, "edit-2"}
@@ -59,80 +56,6 @@ CURRENT_LAYOUT_TOKENS = CURRENT_VOTE_TOKENS | {"arrow-down", SEPARATOR}
 # How far below a misplaced ``link`` a metadata block must reach its age to
 # be one (the longest block has a dozen lines).
 METADATA_REACH = 14
-
-
-@dataclass(slots=True)
-class DumpComment:
-    """One comment of a dump, or a placeholder for a parent the dump skipped.
-
-    ``votes_shown`` says which counts the page showed: up and down (0.19.4
-    and later), a score only (older pages: then ``upvotes`` and ``downvotes``
-    hold its positive or negative part), or nothing (a legacy line whose
-    score could not be told from its age). An author the page hid
-    (Cloudflare) has no name; ``author_shown`` keeps what the page showed.
-    ``instance_known`` is false for an older page's display name of another
-    instance, whose host the page did not show.
-
-    Slotted: a large dump holds a hundred thousand of them, and slots make
-    each smaller, quicker to read and quicker to free."""
-
-    depth: int
-    line: int = 0
-    is_placeholder: bool = False
-    author_name: str = ""
-    author_instance: str = ""
-    instance_known: bool = True
-    author_shown: str = ""
-    badges: tuple = ()
-    is_cake_day: bool = False
-    is_distinguished: bool = False
-    language: str = ""
-    upvotes: int = 0
-    downvotes: int = 0
-    counts_approximate: bool = False
-    votes_shown: str = UP_AND_DOWN
-    edited: bool = False
-    age: str = INDETERMINATE
-    age_span: tuple = None  # (low, high) seconds, for an age that stays ambiguous
-    body: str = ""
-    children: list = field(default_factory=list)
-
-    @property
-    def status(self):
-        return STATUS_OF_TEXT.get(self.body.strip(), "normal") if not self.is_placeholder else "normal"
-
-    @property
-    def is_bot(self):
-        return "bot" in self.badges
-
-    @property
-    def author_known(self):
-        return bool(self.author_name)
-
-    def walk(self):
-        """Yield this comment and its descendants in dump (pre-)order."""
-        stack = [self]
-        while stack:
-            node = stack.pop()
-            yield node
-            stack.extend(reversed(node.children))
-
-
-@dataclass
-class ParsedDump:
-    source: str
-    article: str
-    comments: list
-    warnings: list = field(default_factory=list)
-    post: object = None  # threads.dump.page.PostInfo, when the page said something about the post
-    layout: str = CURRENT
-
-    def walk(self):
-        for root in self.comments:
-            yield from root.walk()
-
-    def real_comments(self):
-        return [node for node in self.walk() if not node.is_placeholder]
 
 
 def check_characters(text, source="<dump>"):
@@ -164,36 +87,6 @@ def parse_lines(lines, source="<dump>", *, article_only=False, max_article_bytes
     an older page can be older than.
     """
     return _Parser(lines, source, article_only, max_article_bytes, post_bound).parse()
-
-
-def split_header_text(text):
-    """Split ``name@hostBADGES`` into ``(name, host, badges)``.
-
-    Split at the last ``@``: display names may contain ``@`` and spaces but a
-    host is lowercase, so an upper-case tail after it can only be badges.
-    Without a host the tail is stripped only after a non-capital, so a name
-    such as ``TeamDE`` keeps its letters.
-    """
-    name, at, rest = text.rpartition("@")
-    if at and name:
-        match = HOST_AND_BADGES_RE.match(rest)
-        if match:
-            return name, match[1], _badges(match[2])
-    return _split_local_name(text)
-
-
-def _split_local_name(text):
-    match = LOCAL_BADGES_RE.match(text)
-    if match and match[2]:
-        return match[1], "", _badges(match[2])
-    return text, "", ()
-
-
-def _badges(letters):
-    match = BADGE_LINE_RE.match(letters) if letters else None
-    if not match:
-        return ()
-    return tuple(BADGE_NAMES[group] for group in match.groups() if group)
 
 
 def _looks_like_age(token):
@@ -366,13 +259,13 @@ class _Parser:
         return self.read_body(index, indent + 2, comment)
 
     def read_author(self, comment, header_text, fedilinked):
-        hidden = OBFUSCATED_AUTHOR_RE.match(header_text)
+        hidden = hidden_author(header_text)
         if hidden:
-            comment.author_shown, comment.badges = hidden[1], _badges(hidden[2])
+            comment.author_shown, comment.badges = hidden
             self.hidden_authors.append(comment.line)
             return
         if self.layout == LEGACY:
-            name, instance, badges, known = self.legacy_author(header_text, fedilinked)
+            name, instance, badges, known = legacy_author(header_text, fedilinked)
         else:
             (name, instance, badges), known = split_header_text(header_text), True
         if not instance and badges:
@@ -381,16 +274,6 @@ class _Parser:
             )
         comment.author_name, comment.author_instance, comment.instance_known = name, instance, known
         comment.badges = tuple(sorted(set(comment.badges) | set(badges), key=BADGE_ORDER.index))
-
-    def legacy_author(self, header_text, fedilinked):
-        """``(name, host, badges, host known)`` as lemmy-ui up to 0.19.3 shows
-        authors: ``@name`` (local), ``@name@host``, or a display name shown
-        without its host, which a ``fedilink`` says is of another instance."""
-        if header_text.startswith("@") and len(header_text) > 1:
-            name, instance, badges = split_header_text(header_text[1:])
-            return name, instance, badges, True
-        name, _, badges = _split_local_name(header_text)
-        return name, "", badges, not fedilinked
 
     def read_metadata(self, index, indent, comment):
         """Read the metadata block of a header; return the index after the
@@ -402,7 +285,7 @@ class _Parser:
             comment.is_distinguished |= token == "shield"
             token = expect.next_token("link")
         if token != "link" and BADGE_LINE_RE.match(token):
-            comment.badges = tuple(sorted(set(comment.badges) | set(_badges(token)), key=BADGE_ORDER.index))
+            comment.badges = tuple(sorted(set(comment.badges) | set(badges_of(token)), key=BADGE_ORDER.index))
             token = expect.next_token("link")
         if token != "link":
             expect.unexpected(token, "'link'")

@@ -12,15 +12,25 @@ from threads.dump.formats import BADGE_LETTERS, BADGE_ORDER, BULLET, SEPARATOR, 
 
 def write_dump(dump):
     """Return the dump's text, ending with a newline."""
-    lines = dump.article.split("\n") if dump.article else []
-    for root in dump.comments:
-        for comment in root.walk():
-            if comment.is_placeholder:
-                continue
-            if lines and not _ends_with_list_item(lines[-1]):
-                lines.append("")
-            lines.extend(comment_lines(comment))
-    return "\n".join(lines) + "\n"
+    return "\n".join(dump_lines(dump.article, (comment for root in dump.comments for comment in root.walk()))) + "\n"
+
+
+def dump_lines(article, comments):
+    """Yield a dump's lines: the article, then ``comments`` in dump order,
+    each written at its own ``depth`` (placeholders are not written: a
+    depth gap stands for them). One comment at a time, so a generator of
+    comments writes any size of dump in little memory."""
+    last = None
+    if article:
+        for last in article.split("\n"):
+            yield last
+    for comment in comments:
+        if comment.is_placeholder:
+            continue
+        if last is not None and not _ends_with_list_item(last):
+            yield ""
+        for last in comment_lines(comment):
+            yield last
 
 
 def comment_lines(comment):

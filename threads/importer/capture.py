@@ -17,9 +17,9 @@ from django.conf import settings
 from django.db import DatabaseError, transaction
 from django.utils import timezone
 
+from threads.dump.authors import split_header_text
 from threads.dump.errors import DumpError
 from threads.dump.formats import SCORE_ONLY, parse_age
-from threads.dump.parser import split_header_text
 from threads.dump.reader import read_dump
 from threads.importer.identity import (
     article_fingerprint,

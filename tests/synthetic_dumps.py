@@ -2,10 +2,11 @@
 
 The two real seed dumps are tiny (15 and 3 comments). Tests that exercise the parser,
 the importer and the thread page on big or awkward trees need dumps that look
-like the seeds byte for byte (layout, badges, metadata tokens, typographic
-characters, lists glued to the next header) and that are valid per
-``shared/notes/dump-format.md``, so the real parser can import them. They must
-also be reproducible: the same arguments always give the same text, because a
+like the seeds (badges, metadata, typographic characters, lists glued to the
+next header) and that are valid per docs/dump-format.md. So the generator
+draws the parser's own ``DumpComment`` objects and prints them with
+``threads.dump.writer``, the parser's exact inverse. Dumps must also be
+reproducible: the same arguments always give the same text, because a
 failing test or a benchmark must be re-runnable exactly.
 
 All randomness comes from one ``random.Random`` subclass seeded with ``seed``;
@@ -19,7 +20,9 @@ from bisect import bisect
 from dataclasses import dataclass
 from itertools import accumulate
 
-from threads.dump.formats import BULLET, DELETED_TEXT, REMOVED_TEXT, SEPARATOR, format_age, format_count
+from threads.dump.formats import BULLET, DELETED_TEXT, REMOVED_TEXT, format_age
+from threads.dump.parsed import DumpComment
+from threads.dump.writer import dump_lines
 
 TOP_LEVEL_RATE = 0.1
 NBSP = "\u00a0"
@@ -361,9 +364,14 @@ URL_TEMPLATES = (
 class Author:
     """One person as a header shows them, with their usual comment language."""
 
-    header_text: str
+    name: str
+    host: str
+    badges: tuple
     languages: LanguageProfile
-    is_bot: bool = False
+
+    @property
+    def is_bot(self):
+        return "bot" in self.badges
 
 
 class _QuickRandom(random.Random):
@@ -390,9 +398,9 @@ def _weighted_picker(rng, items, weights):
 
 
 def _badges(*, op=False, moderator=False, admin=False, bot=False):
-    """Glue badge letters in lemmy-ui's fixed order: OP, M, A, B."""
-    flags = ((op, "OP"), (moderator, "M"), (admin, "A"), (bot, "B"))
-    return "".join(letters for present, letters in flags if present)
+    """Badge names in lemmy-ui's fixed order: op, mod, admin, bot."""
+    flags = ((op, "op"), (moderator, "mod"), (admin, "admin"), (bot, "bot"))
+    return tuple(name for present, name in flags if present)
 
 
 def _plural(noun):
@@ -539,16 +547,16 @@ class _TextMaker:
         return text[0].upper() + text[1:]
 
 
-class _ThreadWriter:
-    """Emit the lines of one dump: an article, then comments in pre-order."""
+class _ThreadMaker:
+    """Draw one dump: an article, then comments in pre-order, each at its depth."""
 
     def __init__(self, rng, max_depth, gap_rate, sentence_pool_size):
         self.rng = rng
         self.max_depth = max_depth
         self.gap_rate = gap_rate
         self.text = _TextMaker(rng, sentence_pool_size)
-        # Text joined by newlines: article lines, blank separators and one piece per comment.
-        self.pieces = []
+        # The article's lines (paragraphs, blank separators, list items), and its paragraphs alone.
+        self.article_lines = []
         self.article = []
         self._build_authors()
         self.thread_age = self._thread_age()
@@ -586,16 +594,14 @@ class _ThreadWriter:
 
         self.authors = []
         for position in range(pool_size):
-            server = f"@{hosts[position]}" if hosts[position] else ""
             badges = _badges(op=position == op, moderator=position in moderators, admin=position in admins)
-            header_text = f"{names[position]}{server}{badges}"
-            self.authors.append(Author(header_text, language_profiles[position]))
+            self.authors.append(Author(names[position], hosts[position] or "", badges, language_profiles[position]))
         # A few people write most comments, as on any forum; the OP answers a lot.
         weights = [1 / (rank + 5) ** 0.9 for rank in range(pool_size)]
         rng.shuffle(weights)
         weights[op] = max(weights) * 1.5
         self.pick_author = _weighted_picker(rng, self.authors, weights)
-        self.bots = [Author(f"{name}@{host}{_badges(bot=True)}", ENGLISH, is_bot=True) for name, host in BOTS]
+        self.bots = [Author(name, host, _badges(bot=True), ENGLISH) for name, host in BOTS]
 
     def _username(self):
         """Return a Lemmy-valid username (``[a-zA-Z0-9_]{3,}``).
@@ -650,8 +656,8 @@ class _ThreadWriter:
             downvotes = 1 + int(rng.expovariate(1 / max(1.5, upvotes / 10)))
         return upvotes, downvotes
 
-    def write_article(self, paragraph_count):
-        """Write the article: press paragraphs, perhaps one list at indent 2.
+    def draw_article(self, paragraph_count):
+        """Draw the article: press paragraphs, perhaps one list at indent 2.
 
         The format only pins down lists at the end of a comment body; an
         article list is kept between blank lines so it reads as its own block.
@@ -666,15 +672,15 @@ class _ThreadWriter:
             else:
                 paragraph = text.article_paragraph(sentences)
             self.article.append(paragraph)
-            if self.pieces:
-                self.pieces.append("")
-            self.pieces.append(paragraph)
+            if self.article_lines:
+                self.article_lines.append("")
+            self.article_lines.append(paragraph)
             if index < paragraph_count - 1 and rng.random() < 0.15:
-                self.pieces.append("")
-                self.pieces.extend(f"  {BULLET} {text.list_item()}" for _ in range(rng.randint(2, 5)))
+                self.article_lines.append("")
+                self.article_lines.extend(f"  {BULLET} {text.list_item()}" for _ in range(rng.randint(2, 5)))
 
-    def write_comments(self, comment_count):
-        """Write ``comment_count`` comments in pre-order, tracking the open ancestors.
+    def comments(self, comment_count):
+        """Yield ``comment_count`` comments in pre-order, tracking the open ancestors.
 
         ``path[d]`` stands for what a parser would take as the parent at depth
         d + 1: ``(first paragraph, age)`` of a comment, or ``(None, age of the
@@ -683,7 +689,6 @@ class _ThreadWriter:
         rng = self.rng
         top_limit = self.max_depth - 1
         path = []
-        ended_with_list = not self.pieces
         for _ in range(comment_count):
             last_depth = len(path) - 1
             if not path or top_limit == 0 or rng.random() < TOP_LEVEL_RATE:
@@ -702,59 +707,50 @@ class _ThreadWriter:
             del path[depth:]
             parent_text, parent_age = path[-1] if path else (None, self.thread_age)
             path.extend([(None, parent_age)] * (depth - len(path)))
-            if not ended_with_list:
-                self.pieces.append("")
             age = self._comment_age(parent_age)
-            first_paragraph, ended_with_list = self._write_comment(depth, parent_text, age)
-            path.append((first_paragraph, age))
+            comment = self._comment(depth, parent_text, age)
+            first_paragraph = comment.body.split("\n", 1)[0]
+            path.append((None if comment.status != "normal" else first_paragraph, age))
+            yield comment
 
-    def _write_comment(self, depth, parent_text, age):
-        """Write one comment created ``age`` seconds ago.
-
-        Return its first paragraph (for replies to quote) and whether its body
-        ended with a list.
-        """
+    def _comment(self, depth, parent_text, age):
+        """Draw one comment created ``age`` seconds ago."""
         rng = self.rng
         author = rng.choice(self.bots) if depth == 0 and rng.random() < 0.015 else self.pick_author()
-        header_indent = " " * (2 * depth + 2)
-        inner = header_indent + "  "
-        lines = [f"{header_indent}{BULLET} {author.header_text}", inner + "link", inner + "fedilink"]
         language = author.languages.pick(rng)
-        if language:
-            lines.append(inner + language)
         upvotes, downvotes = self._votes(depth)
-        lines += (inner + "arrow-up", inner + format_count(upvotes))
-        if downvotes:
-            lines += (inner + "arrow-down", inner + format_count(downvotes))
-        lines.append(inner + SEPARATOR)
-
-        blocks, ends_with_list = self._body(author, parent_text)
+        blocks = self._body(author, parent_text)
         edited = rng.random() < 0.1 or (blocks[0] == DELETED_TEXT and rng.random() < 0.7)
         shown_age = age
         if edited:
             # The age then dates the last edit: mostly soon after posting, sometimes much later.
-            lines.append(inner + "edit-2")
             shown_age = max(0, int(age - rng.expovariate(1 / 3600))) if rng.random() < 0.8 else int(age * rng.random())
-        lines += (inner + format_age(shown_age), "")
-        lines += [inner + block if block else "" for block in blocks]
-        # One piece per comment rather than per line keeps 100,000 comments in modest memory.
-        self.pieces.append("\n".join(lines))
-        first_paragraph = None if blocks[0] in (DELETED_TEXT, REMOVED_TEXT) else blocks[0]
-        return first_paragraph, ends_with_list
+        return DumpComment(
+            depth=depth,
+            author_name=author.name,
+            author_instance=author.host,
+            badges=author.badges,
+            language=language or "",
+            upvotes=upvotes,
+            downvotes=downvotes,
+            edited=edited,
+            age=format_age(shown_age),
+            body="\n".join(blocks),
+        )
 
     def _body(self, author, parent_text):
-        """Return (body lines without indent, '' for blank lines; whether it ends in a list)."""
+        """Return the body's lines without indent, '' for blank lines."""
         rng = self.rng
         text = self.text
         if author.is_bot:
-            return self._bot_body(author), False
+            return self._bot_body(author)
         roll = rng.random()
         if roll < 0.02:
-            return [DELETED_TEXT], False
+            return [DELETED_TEXT]
         if roll < 0.03:
-            return [REMOVED_TEXT], False
+            return [REMOVED_TEXT]
         if roll < 0.18:
-            return [rng.choice(REACTIONS)], False
+            return [rng.choice(REACTIONS)]
 
         paragraphs = []
         if parent_text and len(parent_text) > 40 and rng.random() < 0.12:
@@ -790,14 +786,13 @@ class _ThreadWriter:
                 lines.append(f"{BULLET} {text.list_item()}")
                 if rng.random() < 0.1:
                     lines.append(f"  {BULLET} {text.list_item()}")
-            return lines, True
-        return lines, False
+        return lines
 
     def _bot_body(self, author):
         """Return a bot's canned body; AutoTL;DR quotes the article between rules."""
         rng = self.rng
         text = self.text
-        if author.header_text.startswith("AutoTL;DR"):
+        if author.name == "AutoTL;DR":
             invented = [text.article_paragraph(rng.randint(1, 3)) for _ in range(rng.randint(2, 4))]
             quoted = self.article[:2] + invented
             words = sum(len(paragraph.split()) for paragraph in quoted)
@@ -814,7 +809,7 @@ class _ThreadWriter:
                 )
             )
             return lines
-        if author.header_text.startswith("PipedLinkBot"):
+        if author.name == "PipedLinkBot":
             return [
                 "Here is an alternative Piped link(s):",
                 "",
@@ -834,6 +829,20 @@ def generate_dump(comment_count, seed=0, *, max_depth=12, gap_rate=0.0, article_
     reply sits one or two levels deeper than the comment before it, which a
     parser reads as missing parents. The same arguments always give the same text.
     """
+    return "\n".join(_dump_lines(comment_count, seed, max_depth, gap_rate, article_paragraphs))
+
+
+def write_dump(path, comment_count, seed=0, *, max_depth=12, gap_rate=0.0, article_paragraphs=3):
+    """Write ``generate_dump(comment_count, seed, ...)`` to ``path`` as UTF-8,
+    one comment at a time, so a million-comment dump needs little memory."""
+    with open(path, "w", encoding="utf-8", newline="\n") as dump_file:
+        first = True
+        for line in _dump_lines(comment_count, seed, max_depth, gap_rate, article_paragraphs):
+            dump_file.write(line if first else "\n" + line)
+            first = False
+
+
+def _dump_lines(comment_count, seed, max_depth, gap_rate, article_paragraphs):
     if comment_count < 0:
         raise ValueError("comment_count must be zero or more")
     if max_depth < 1:
@@ -843,17 +852,9 @@ def generate_dump(comment_count, seed=0, *, max_depth=12, gap_rate=0.0, article_
     if article_paragraphs < 0:
         raise ValueError("article_paragraphs must be zero or more")
     sentence_pool_size = min(8192, 64 + 3 * comment_count)
-    writer = _ThreadWriter(_QuickRandom(seed), max_depth, gap_rate, sentence_pool_size)
-    writer.write_article(article_paragraphs)
-    writer.write_comments(comment_count)
-    return "\n".join(writer.pieces)
-
-
-def write_dump(path, comment_count, seed=0, **kwargs):
-    """Write ``generate_dump(comment_count, seed, **kwargs)`` to ``path`` as UTF-8."""
-    text = generate_dump(comment_count, seed, **kwargs)
-    with open(path, "w", encoding="utf-8", newline="\n") as dump_file:
-        dump_file.write(text)
+    maker = _ThreadMaker(_QuickRandom(seed), max_depth, gap_rate, sentence_pool_size)
+    maker.draw_article(article_paragraphs)
+    return dump_lines("\n".join(maker.article_lines), maker.comments(comment_count))
 
 
 def main(argv=None):
