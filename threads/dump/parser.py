@@ -259,7 +259,7 @@ class _Parser:
         return self.read_body(index, indent + 2, comment)
 
     def read_author(self, comment, header_text, fedilinked):
-        hidden = hidden_author(header_text)
+        hidden = hidden_author(header_text) if OBFUSCATED_EMAIL in header_text else None
         if hidden:
             comment.author_shown, comment.badges = hidden
             self.hidden_authors.append(comment.line)
@@ -273,7 +273,9 @@ class _Parser:
                 header_text, f"{comment.line}: read {header_text!r} as {name!r} with badges {', '.join(badges)}"
             )
         comment.author_name, comment.author_instance, comment.instance_known = name, instance, known
-        comment.badges = tuple(sorted(set(comment.badges) | set(badges), key=BADGE_ORDER.index))
+        if comment.badges:  # a badge line below the header adds to the glued ones
+            badges = tuple(sorted(set(comment.badges) | set(badges), key=BADGE_ORDER.index))
+        comment.badges = badges
 
     def read_metadata(self, index, indent, comment):
         """Read the metadata block of a header; return the index after the
