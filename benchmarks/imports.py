@@ -19,7 +19,7 @@ import statistics
 import sys
 import tempfile
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import django
@@ -34,6 +34,7 @@ from django.core.management import call_command  # noqa: E402
 from django.db import connection, transaction  # noqa: E402
 
 from tests.synthetic_dumps import write_dump  # noqa: E402
+from threads.importer import import_dump  # noqa: E402
 from threads.models import Capture, Comment, Person, Thread  # noqa: E402
 
 CAPTURED_AT = datetime(2024, 11, 19, 12, 0, tzinfo=UTC)
@@ -87,6 +88,26 @@ def timed_import(path):
     return Capture.objects.order_by("-pk").first(), seconds
 
 
+def long_edit_merge_ms(characters=100_000):
+    """The milliseconds of merging a capture whose one long comment was edited
+    (its body compared with the stored one, under the thread lock). Bodies
+    are compared on their first words only, so this does not grow with the
+    body; comparing whole bodies took minutes for 40,000 characters."""
+    body = " ".join(f"word{number}" for number in range(characters // 8))[:characters]
+    text = (
+        "A post with one long comment.\n\n  • writer@lemmy.example\n    link\n    fedilink\n    arrow-up\n    1\n"
+        f"    ·\n    1 day ago\n\n    {body}"
+    )
+    edited = text.replace("word1 ", "first ", 1).replace("    1 day ago", "    edit-2\n    1 hour ago", 1)
+    first = import_dump(text, source="long.txt", captured_at=CAPTURED_AT)
+    started = time.perf_counter()
+    second = import_dump(edited, source="long-edited.txt", captured_at=CAPTURED_AT + timedelta(days=1))
+    milliseconds = (time.perf_counter() - started) * 1000
+    assert (second.added, second.updated) == (0, 1), second.summary()
+    forget_import(first.thread_id)
+    return round(milliseconds, 1)
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--comments", type=int, default=100_000)
@@ -129,6 +150,7 @@ def main():
             ),
             "reimport_vs_import": [round(again / imported, 3) for imported, again in zip(imports, reimports)],
             "ratio": round(statistics.median(raw / imported for imported, raw in zip(imports, raws)), 3),
+            "long_edit_merge_ms": long_edit_merge_ms(),
             "peak_rss_mb": round(peak_mb),
             "baseline_rss_mb": round(baseline_mb),
             "database": connection.vendor,

@@ -128,6 +128,7 @@ def write_table(pages, imports, machine, database):
             f"{imports['ratio_to_uncommitted']:.2f}.",
             "Re-import time / import time, by round: "
             f"{', '.join(f'{pair:.2f}' for pair in imports['reimport_vs_import'])} (target < 1).",
+            f"Merging a capture whose 100,000-character comment was edited: {imports['long_edit_merge_ms']} ms.",
         ]
     return "\n".join(lines)
 

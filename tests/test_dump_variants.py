@@ -127,6 +127,23 @@ class TestFullPage:
         assert raised.value.line == line
         assert str(raised.value).startswith(f"page.txt:{line}: {found} does not fit a full Lemmy page here")
 
+    def test_icons_after_the_title_and_a_cross_post_list_are_chrome(self):
+        text = variant("full_page.txt").replace(
+            "\nSpring tides flooded the old harbour road again\n",
+            "\nSpring tides flooded the old harbour road again\nlock\npin\n",
+        )
+        text = text.replace(
+            "message-square\n4\n", "message-square\n4\ncross-posted to:\n  • Flooding@lemmy.example\n", 1
+        )
+        page = read_dump(text)
+        assert page.post.title == "Spring tides flooded the old harbour road again"
+        assert page.article == read_dump(variant("full_page_chromeless.txt")).article
+
+    def test_an_edited_posts_age_follows_edit_2_on_lines_of_its_own(self):
+        text = variant("full_page.txt").replace("English · 3 days ago\n", "English ·\nedit-2\n2 days ago\n")
+        post = read_dump(text).post
+        assert (post.age, post.edited, post.community) == ("2 days ago", True, "Tide Tables@lemmy.example")
+
     def test_text_at_indent_0_after_the_comments_must_be_the_sidebar(self):
         text = variant("full_page.txt").replace("Subscribe from Remote Instance", "Follow")
         line = text.split("\n").index("Tide Tables@lemmy.example") + 1
@@ -177,6 +194,12 @@ class TestLegacyLayout:
         )
         reply = read_dump(text).comments[0].children[0]
         assert (reply.upvotes, reply.age) == (11, "2 hours ago")
+
+    def test_an_unedited_posts_age_bounds_every_comment(self):
+        (comment,) = read_dump("Post.\n\n  • @someone\n    link\n    112 hours ago\n\n    Hi.").comments
+        readings = {id(comment): legacy.glued_readings("112 hours ago")}
+        legacy.resolve_readings([comment], readings, edited=set(), bound=age_window("5 hours ago"))
+        assert [(reading.score, reading.age) for reading in readings[id(comment)]] == [(11, "2 hours ago")]
 
     def test_older_pages_give_scores_hosts_and_edits(self):
         comments = list(read_dump(variant("legacy.txt")).walk())
