@@ -100,7 +100,9 @@ def measure_size(size, runs, member):
     }
     row["all_member"] = timed_gets(member, [whole], 1)[whole]
     rng = random.Random(size)
-    comment_ids = list(Comment.objects.filter(thread=thread, is_placeholder=False).values_list("pk", flat=True))
+    # Deleted and removed comments take no replies or votes; every other one does.
+    open_to_replies = Comment.objects.filter(thread=thread, is_placeholder=False, status=Comment.Status.NORMAL)
+    comment_ids = list(open_to_replies.values_list("pk", flat=True))
     row["reply_ms"] = timed_posts(
         member, [(f"/comments/{rng.choice(comment_ids)}/reply/", {"body": f"Bench reply {n}"}) for n in range(30)]
     )

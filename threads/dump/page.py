@@ -126,15 +126,26 @@ def strip_full_page(lines, source):
     Raises ``DumpError`` at the first line where the chrome stops fitting an
     anonymous, English lemmy-ui 0.19 page (a logged-in or localised render).
     """
-    chrome = _Chrome(lines, source)
-    end, post = chrome.read_top()
-    kept = [""] * end + lines[end:]
-    sidebar = _sidebar_start(lines, end, source)
-    community = lines[sidebar] if sidebar is not None else None
-    post.author, post.community, post.language = _split_post_header(post.author, community, post.line, source)
+    kept, post, end = strip_page_top(lines, source)
+    sidebar = sidebar_start(lines, end, source)
     if sidebar is not None:
         kept[sidebar:] = [""] * (len(lines) - sidebar)
+    name_community(post, lines[sidebar] if sidebar is not None else None, source)
     return kept, post
+
+
+def strip_page_top(lines, source):
+    """Return ``(lines, post, end)``: the navbar and both post blocks blanked,
+    what they say (the post header not yet split: see ``name_community``),
+    and the index where the article or the first comment starts."""
+    end, post = _Chrome(lines, source).read_top()
+    return [""] * end + lines[end:], post, end
+
+
+def name_community(post, community, source):
+    """Split the post header into author, community and language, given the
+    sidebar's first line (``None`` without a sidebar)."""
+    post.author, post.community, post.language = _split_post_header(post.author, community, post.line, source)
 
 
 class _Chrome:
@@ -295,7 +306,7 @@ def _link_follows(lines, index):
     return False
 
 
-def _sidebar_start(lines, start, source):
+def sidebar_start(lines, start, source):
     """The index of the sidebar's first line (the community), or ``None``.
 
     After the comments, nothing but the sidebar sits at indent 0 (bodies are
@@ -311,25 +322,30 @@ def _sidebar_start(lines, start, source):
         None,
     )
     if first_comment is not None:
-        candidate = next(
-            (index for index in range(first_comment, len(lines)) if lines[index] and lines[index][0] != " "), None
-        )
-        if candidate is None:
-            return None
-        if _subscribe_below(lines, candidate):
-            return candidate
-        raise DumpError(
-            candidate + 1,
-            f"text at indent 0 after the comments ({lines[candidate]!r}) where a full page's community sidebar "
-            f"starts, but {SUBSCRIBE!r} does not follow it",
-            source,
-        )
+        return sidebar_after_comments(lines, first_comment, source)
     for index in range(start, len(lines)):
         if lines[index] == SUBSCRIBE:
             above = [i for i in range(index - 1, start - 1, -1) if lines[i]][:2]
             if len(above) == 2 and _subscribe_below(lines, above[1]):
                 return above[1]
     return None
+
+
+def sidebar_after_comments(lines, start, source, first_line=1):
+    """The index of the first line at indent 0 from ``start`` (inside the
+    comments), which must start the sidebar, or ``None`` if none does.
+    ``first_line`` is the file's line number of ``lines[0]``."""
+    candidate = next((index for index in range(start, len(lines)) if lines[index] and lines[index][0] != " "), None)
+    if candidate is None:
+        return None
+    if _subscribe_below(lines, candidate):
+        return candidate
+    raise DumpError(
+        first_line + candidate,
+        f"text at indent 0 after the comments ({lines[candidate]!r}) where a full page's community sidebar "
+        f"starts, but {SUBSCRIBE!r} does not follow it",
+        source,
+    )
 
 
 def _subscribe_below(lines, index):

@@ -1,6 +1,7 @@
 """What the parser makes of a dump: the article and the comment tree."""
 
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from threads.dump.formats import INDETERMINATE, STATUS_OF_TEXT, UP_AND_DOWN
 
@@ -78,6 +79,19 @@ class ParsedDump:
     def walk(self):
         for root in self.comments:
             yield from root.walk()
+
+    def roots(self):
+        return iter(self.comments)
+
+    def materialize(self):
+        return self
+
+    def expected_comments(self, done):
+        return max(done, self.comment_total)
+
+    @cached_property
+    def comment_total(self):
+        return sum(1 for _ in self.walk())
 
     def real_comments(self):
         return [node for node in self.walk() if not node.is_placeholder]

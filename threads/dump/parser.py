@@ -86,7 +86,12 @@ def parse_lines(lines, source="<dump>", *, article_only=False, max_article_bytes
     ``post_bound`` is the age range of an unedited post, which no comment of
     an older page can be older than.
     """
-    return _Parser(lines, source, article_only, max_article_bytes, post_bound).parse()
+    if not any(line.strip() for line in lines):
+        raise DumpError(1, "empty file", source)
+    parser = PieceParser(source, detect_layout(lines), article_only, max_article_bytes, post_bound)
+    article, roots = parser.head(lines)
+    warnings = parser.finish(bool(roots))
+    return ParsedDump(source, article, roots, warnings, layout=parser.layout)
 
 
 def _looks_like_age(token):
@@ -109,31 +114,52 @@ def detect_layout(lines):
     return LEGACY
 
 
-class _Parser:
-    def __init__(self, lines, source, article_only, max_article_bytes, post_bound):
+class PieceParser:
+    """Parses one dump a piece at a time: its head (the article, and any
+    comments in it), then pieces that each start at a top-level comment,
+    as ``threads.dump.reader`` streams a large file. Parsing the whole file
+    as its head gives the same dump as parsing it piece by piece.
+
+    Lines are numbered in the file: a piece's first line is ``offset + 1``.
+    """
+
+    def __init__(self, source, layout, article_only=False, max_article_bytes=None, post_bound=None):
         self.source = source
+        self.layout = layout
         self.article_only = article_only
         self.max_article_bytes = max_article_bytes
         self.post_bound = post_bound
         self.warnings = []
         self.warned = set()
+        self.hidden_authors = []
+        self.ambiguous = []  # legacy: (comment, readings) still ambiguous after settling
+        self.head_lines = None
+        self.offset = 0
+
+    def load(self, lines, offset):
         self.lines = [line.rstrip(" ") for line in lines]
         self.indents = [len(line) - len(line.lstrip(" ")) for line in self.lines]
-        self.layout = detect_layout(self.lines)
+        self.offset = offset
         self.readings = {}  # legacy: id(comment) -> the readings of its glued line
-        self.hidden_authors = []
 
     def fail(self, line, message):
-        raise DumpError(line, message, self.source)
+        """Refuse the file at ``line``, counted from the piece's first line (1)."""
+        raise DumpError(self.offset + line, message, self.source)
+
+    def number(self, index):
+        """The file's line number of the piece's line ``index``."""
+        return self.offset + index + 1
 
     def warn_once(self, key, message):
         if key not in self.warned:
             self.warned.add(key)
             self.warnings.append(f"{self.source}:{message}")
 
-    def parse(self):
-        if not any(line.strip() for line in self.lines):
-            self.fail(1, "empty file")
+    def head(self, lines, offset=0):
+        """Parse the head of a dump: the article, then any comments before
+        the first piece; return ``(article, roots)``."""
+        self.load(lines, offset)
+        self.head_lines = self.lines
         index, article_lines, size = 0, [], 0
         header = None
         while index < len(self.lines):
@@ -149,21 +175,44 @@ class _Parser:
                         index + 1, f"the article passes {self.max_article_bytes:,} bytes, the most an import takes"
                     )
             index += 1
+        return _trim_blank_lines(article_lines), self.comments_from(index, header)
+
+    def piece(self, lines, offset):
+        """Parse a piece that starts at a top-level comment; return its roots."""
+        self.load(lines, offset)
+        header = self.header_at(0)
+        if header is None:
+            raise ValueError(f"{self.source}:{offset + 1}: a piece must start at a comment header")
+        return self.comments_from(0, header)
+
+    def comments_from(self, index, header):
         roots, chain = [], []
         while header:
             comment, index, header = self.comment_at(index, header)
             self.attach(comment, roots, chain)
-        if not roots and not self.article_only:
-            self.refuse_comment_shaped_lines()
         if self.readings:
             self.settle_legacy_readings(roots)
+        return roots
+
+    def finish(self, had_comments):
+        """Check the file as a whole once every piece is read; return the warnings."""
+        if not had_comments and not self.article_only:
+            self.load(self.head_lines, 0)
+            self.refuse_comment_shaped_lines()
+        if self.ambiguous:
+            comment, readings = self.ambiguous[0]
+            more = f" (and {len(self.ambiguous) - 1} more such lines)" if len(self.ambiguous) > 1 else ""
+            self.warnings.append(
+                f"{self.source}:{comment.line}: ambiguous score and age {comment.age!r}: "
+                f"{legacy.describe(readings)}; stored with the score unknown{more}"
+            )
         if self.hidden_authors:
             first, count = self.hidden_authors[0], len(self.hidden_authors)
             self.warnings.append(
                 f"{self.source}:{first}: author shown as {OBFUSCATED_EMAIL!r} (Cloudflare's email obfuscation) on "
                 f"{count} comment{'s' if count != 1 else ''}: stored as unknown"
             )
-        return ParsedDump(self.source, _trim_blank_lines(article_lines), roots, self.warnings, layout=self.layout)
+        return self.warnings
 
     def refuse_comment_shaped_lines(self):
         """A file with no comment header but with lines that look like
@@ -225,7 +274,7 @@ class _Parser:
                     self.fail(
                         probe + 1,
                         f"metadata line 'link' at indent {self.indents[probe]}, expected {indent + 2} "
-                        f"under the header on line {index + 1}",
+                        f"under the header on line {self.number(index)}",
                     )
                 return None
             if token == "link":
@@ -253,7 +302,7 @@ class _Parser:
 
     def comment_at(self, index, header):
         indent, header_text = header
-        comment = DumpComment(depth=(indent - 2) // 2, line=index + 1)
+        comment = DumpComment(depth=(indent - 2) // 2, line=self.number(index))
         index, fedilinked = self.read_metadata(index + 1, indent + 2, comment)
         self.read_author(comment, header_text, fedilinked)
         return self.read_body(index, indent + 2, comment)
@@ -355,6 +404,12 @@ class _Parser:
         """The end of an older page's block: a score glued to the age, or
         ``SCORE / edit-2 / AGE`` for an edited comment."""
         if not (COUNT_LIKE_RE.match(token) or legacy.looks_glued(token) or _looks_like_age(token)):
+            if token in CURRENT_LAYOUT_TOKENS:
+                self.fail(
+                    expect.index,
+                    f"unexpected metadata token {token!r}: vote counts of lemmy-ui 0.19.4 and later, though the file's "
+                    "first comments have none: the file mixes lemmy-ui layouts",
+                )
             if token in KNOWN_TOKENS:
                 expect.unexpected(token, "a score glued to an age (lemmy-ui 0.19.3 and older)")
             comment.language = token
@@ -394,7 +449,6 @@ class _Parser:
         lines that cut more than one way by the ages around them."""
         edited = {id(node) for root in roots for node in root.walk() if node.edited}
         legacy.resolve_readings(roots, self.readings, edited, self.post_bound)
-        ambiguous = []
         for root in roots:
             for comment in root.walk():
                 readings = self.readings.get(id(comment))
@@ -407,16 +461,9 @@ class _Parser:
                     comment.counts_approximate = reading.approximate
                     comment.votes_shown = SCORE_ONLY
                     continue
-                ambiguous.append((comment, readings))
+                self.ambiguous.append((comment, readings))
                 comment.votes_shown = NO_SCORE
                 comment.age_span = (min(r.low for r in readings), max(r.high for r in readings))
-        if ambiguous:
-            comment, readings = ambiguous[0]
-            more = f" (and {len(ambiguous) - 1} more such lines)" if len(ambiguous) > 1 else ""
-            self.warnings.append(
-                f"{self.source}:{comment.line}: ambiguous score and age {comment.age!r}: "
-                f"{legacy.describe(readings)}; stored with the score unknown{more}"
-            )
 
     def read_body(self, index, indent, comment):
         """Collect body lines until the next header; return the comment, the

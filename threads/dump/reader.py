@@ -6,13 +6,37 @@ cut from a search excerpt; only then come its article and comments. Each of
 those is undone by one function of ``threads.dump.mojibake`` or
 ``threads.dump.page`` before ``threads.dump.parser`` reads the grammar, and
 every line number in an error is still a line of the file as given.
+
+``read_dump`` reads a dump whole. ``read_dump_file`` streams a file one
+top-level comment (with its replies) at a time, so that a dump of a million
+comments is never in memory at once; files it cannot stream (older
+lemmy-ui, mojibake, a page without comments) it reads whole instead. Both
+give the same dump (``tests/test_dump_streaming.py``).
 """
 
+import re
+from pathlib import Path
+
 from threads.dump.errors import DumpError
-from threads.dump.formats import age_window
+from threads.dump.formats import BULLET, SEPARATOR, age_window
 from threads.dump.mojibake import repair_mojibake
-from threads.dump.page import looks_like_full_page, restore_first_indent, strip_full_page, strip_wrapper_line
-from threads.dump.parser import check_characters, parse_lines
+from threads.dump.page import (
+    looks_like_full_page,
+    name_community,
+    restore_first_indent,
+    sidebar_after_comments,
+    strip_full_page,
+    strip_page_top,
+    strip_wrapper_line,
+)
+from threads.dump.parsed import CURRENT, ParsedDump
+from threads.dump.parser import PieceParser, check_characters, detect_layout, parse_lines
+
+TOP_LEVEL_BULLET = f"  {BULLET} "
+TOP_LEVEL_LINK = "    link"
+# What may sit between a top-level header and its link: cake, shield, badges.
+TOP_LEVEL_PRE_TOKEN_RE = re.compile(r"^    (?:cake|shield|(?=.)(?:OP)?M?A?B?)$")
+INTACT_SEPARATOR = f"    {SEPARATOR}"
 
 
 def decode_dump(data, source="<dump>"):
@@ -48,3 +72,145 @@ def read_dump(data, source="<dump>", *, article_only=False, max_article_bytes=No
     notices += [f"{source}:1: {restored}"] if restored else []
     dump.warnings[:0] = notices
     return dump
+
+
+def read_dump_file(path, source=None, *, article_only=False, max_article_bytes=None):
+    """Return a ``StreamedDump`` of the file at ``path``."""
+    return StreamedDump(Path(path), source or str(path), article_only, max_article_bytes)
+
+
+class StreamedDump:
+    """A dump read from its file one top-level comment at a time.
+
+    ``article`` and ``layout`` are known at once; ``roots()`` yields the
+    top-level comments with their replies, and ``post`` and ``warnings``
+    are complete once it has run out (a full page's community is in its
+    sidebar, after the comments). ``materialize()`` reads what is left and
+    returns the whole ``ParsedDump``, as a merge into a stored thread needs.
+    """
+
+    def __init__(self, path, source, article_only, max_article_bytes):
+        self.path = path
+        self.source = source
+        self.size = path.stat().st_size
+        self.read_bytes = 0
+        self.article_only = article_only
+        self.max_article_bytes = max_article_bytes
+        self._file = path.open("rb")
+        self._pieces = _pieces(self._decoded_lines())
+        _, head = next(self._pieces)
+        self._first = next(self._pieces, None)
+        probe = head + (self._first[1] if self._first else [])
+        streamable = self._first is not None and detect_layout(probe) == CURRENT and INTACT_SEPARATOR in probe
+        self._whole = None if streamable else self._read_whole()
+        if self._whole is not None:
+            self.article, self.post, self.layout = self._whole.article, self._whole.post, self._whole.layout
+            self.warnings = self._whole.warnings
+            return
+        self.layout, self.warnings, self._community = CURRENT, [], None
+        lines, self.post = strip_wrapper_line(head)
+        self._full_page = looks_like_full_page(lines)
+        if self._full_page:
+            lines, self.post, _ = strip_page_top(lines, source)
+        lines, restored = restore_first_indent(lines)
+        if restored:
+            self.warnings.append(f"{source}:1: {restored}")
+        bound = age_window(self.post.age) if self.post is not None and self.post.age and not self.post.edited else None
+        self._parser = PieceParser(source, CURRENT, article_only, max_article_bytes, bound)
+        self.article, self._head_roots = self._parser.head(lines)
+
+    def _read_whole(self):
+        self._file.close()
+        return read_dump(
+            self.path.read_bytes(),
+            self.source,
+            article_only=self.article_only,
+            max_article_bytes=self.max_article_bytes,
+        )
+
+    def _decoded_lines(self):
+        """The file's lines, decoded and checked as ``read_dump`` checks its text."""
+        offset, source = 0, self.source
+        for number, raw in enumerate(self._file, start=1):
+            try:
+                line = raw.decode("utf-8")
+            except UnicodeDecodeError as error:
+                message = f"bytes that are not UTF-8 (byte {offset + error.start}: {raw[error.start]:#04x})"
+                raise DumpError(number, message, source) from None
+            offset += len(raw)
+            self.read_bytes = offset
+            if number == 1:
+                line = line.removeprefix("\ufeff")
+            line = line.removesuffix("\n").removesuffix("\r")
+            if "\t" in line:
+                raise DumpError(number, "tab character; dumps are indented with spaces", source)
+            if "\r" in line:
+                raise DumpError(number, "carriage return inside a line", source)
+            yield line
+
+    def roots(self):
+        """Yield the top-level comments, each with its replies, in dump order."""
+        if self._whole is not None:
+            yield from self._whole.comments
+            return
+        try:
+            had_comments = bool(self._head_roots)
+            yield from self._head_roots
+            pieces = self._pieces if self._first is None else _chained(self._first, self._pieces)
+            for offset, lines in pieces:
+                sidebar = sidebar_after_comments(lines, 0, self.source, offset + 1) if self._full_page else None
+                if sidebar is not None:
+                    self._community, lines = lines[sidebar], lines[:sidebar]
+                roots = self._parser.piece(lines, offset)
+                had_comments = had_comments or bool(roots)
+                yield from roots
+                if sidebar is not None:
+                    break
+            self.warnings += self._parser.finish(had_comments)
+            if self._full_page:
+                name_community(self.post, self._community, self.source)
+        finally:
+            self._file.close()
+
+    def materialize(self):
+        comments = list(self.roots())
+        return ParsedDump(self.source, self.article, comments, self.warnings, post=self.post, layout=self.layout)
+
+    def expected_comments(self, done):
+        """An estimate of the comments in the file, from how much of it is read."""
+        if self._whole is not None or not self.read_bytes:
+            return max(done, 1)
+        return max(done, round(done * self.size / self.read_bytes))
+
+
+def _pieces(lines):
+    """Yield ``(offset, lines)``: the head (everything before the first
+    top-level comment), then each top-level comment with its replies, split
+    where the parser starts a top-level comment: a bullet at indent 2 whose
+    ``link`` follows two spaces in."""
+    current, offset = [], 0
+    for line in lines:
+        if line == TOP_LEVEL_LINK:
+            start = _top_level_header_before(current)
+            if start is not None:
+                yield offset, current[:start]
+                offset += start
+                current = current[start:]
+        current.append(line)
+    yield offset, current
+
+
+def _top_level_header_before(lines):
+    """The index of the top-level header a ``link`` line closes, if any."""
+    for back in range(1, min(4, len(lines)) + 1):
+        line = lines[-back]
+        if line.startswith(TOP_LEVEL_BULLET) and line[len(TOP_LEVEL_BULLET) :].strip():
+            return len(lines) - back
+        if not TOP_LEVEL_PRE_TOKEN_RE.match(line):
+            return None
+    return None
+
+
+def _chained(first, rest):
+    yield first
+    yield from rest

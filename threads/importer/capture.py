@@ -20,7 +20,7 @@ from django.utils import timezone
 from threads.dump.authors import split_header_text
 from threads.dump.errors import DumpError
 from threads.dump.formats import SCORE_ONLY, parse_age
-from threads.dump.reader import read_dump
+from threads.dump.reader import read_dump, read_dump_file
 from threads.importer.identity import (
     article_fingerprint,
     comment_key,
@@ -75,21 +75,31 @@ class ImportReport:
         return text + (f" ({', '.join(extras)})" if extras else "")
 
 
-def import_dump_file(path, **options):
-    path = Path(path)
-    return import_dump(path.read_bytes(), source=str(path), **options)
+def import_dump_file(path, *, source=None, article_only=False, **options):
+    """Import the dump file at ``path``, streamed: a new thread's comments
+    are read and written a batch at a time, so a file of any size imports
+    in the memory of one batch (a merge into a stored thread reads it whole)."""
+    source = source or str(path)
+    max_bytes = settings.DUMP_ARTICLE_MAX_BYTES
+    dump = read_dump_file(path, source, article_only=article_only, max_article_bytes=max_bytes)
+    return import_parsed(dump, source=source, **options)
 
 
 def import_or_refuse(data, *, source, **options):
-    """Import one file for an operator, never raising: return ``(report,
-    None)``, or ``(None, refusal)`` with the refusal as ``path:line: what``.
+    """Import one file (``data`` its bytes, or its ``Path``) for an operator,
+    never raising: return ``(report, None)``, or ``(None, refusal)`` with the
+    refusal as ``path:line: what``.
 
     The command and the admin upload both go through here, so they show
     the same reports and refusals; an error nobody foresaw is logged with
     its traceback and refuses only its own file.
     """
     try:
+        if isinstance(data, Path):
+            return import_dump_file(data, source=source, **options), None
         return import_dump(data, source=source, **options), None
+    except OSError as error:
+        return None, f"{source}:0: cannot read the file: {error.strerror or error}"
     except DumpError as error:
         return None, str(error)
     except DatabaseError as error:
@@ -117,8 +127,17 @@ def import_dump(
     look like comments without their metadata are article text.
     """
     dump = read_dump(data, source, article_only=article_only, max_article_bytes=settings.DUMP_ARTICLE_MAX_BYTES)
+    return import_parsed(
+        dump, source=source, captured_at=captured_at, title=title, instance=instance, dry_run=dry_run, progress=progress
+    )
+
+
+def import_parsed(dump, *, source, captured_at=None, title=None, instance="", dry_run=False, progress=None):
+    """Import a dump read by ``read_dump`` or ``read_dump_file``, in one transaction."""
+    if not normalise_text(dump.article):
+        dump = dump.materialize()  # a link post is found by its comments
     captured_at = captured_at or timezone.now()
-    report = ImportReport(source=source, dry_run=dry_run, warnings=list(dump.warnings))
+    report = ImportReport(source=source, dry_run=dry_run)
     with transaction.atomic():
         thread, report.thread_created = find_or_create_thread(dump, captured_at, title, instance)
         with tree_write(thread.pk):
@@ -134,6 +153,7 @@ def import_dump(
                 placeholders=report.placeholders,
             )
         report.thread_id, report.thread_title = thread.pk, thread.title
+        report.warnings = list(dump.warnings)
         if dry_run:
             transaction.set_rollback(True)
     return report

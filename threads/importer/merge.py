@@ -37,9 +37,7 @@ class Merge:
         self.report = report
         self.progress = progress or (lambda stage, done, total: None)
         self.keys = {}
-        self.rows = Rows(captured_at)
-        # Lemmy's context page shows one comment at the top, with its replies.
-        self.is_context_view = len(dump.comments) == 1
+        self.rows = Rows(captured_at, people={})
 
     def key_of(self, parsed):
         key = self.keys.get(id(parsed))
@@ -49,43 +47,71 @@ class Merge:
 
     def apply(self):
         if not Comment.objects.filter(thread=self.thread).exists():
-            self.add_thread()
+            self.add_thread(self.dump.roots())
             return
+        self.dump = self.dump.materialize()
+        # Lemmy's context page shows one comment at the top, with its replies.
+        self.is_context_view = len(self.dump.comments) == 1
         self.tree = MergeTree(self.thread, self.captured_at)
         self.matcher = Matcher(self.thread, self.tree, self.key_of, self.is_context_view)
         self.merge_tree()
         self.write()
 
-    def add_thread(self):
-        """Store the first capture of a thread, straight from the parsed tree."""
-        roots = self.dump.comments
-        authors = []
+    def add_thread(self, roots):
+        """Store the first capture of a thread, straight from the parsed trees.
+
+        With nothing to match or move, merge nodes in between would cost a
+        large import a fifth of its time. Top-level comments arrive one by
+        one (a large file is streamed) and are written a batch at a time, so
+        a dump of any size needs the memory of one batch.
+        """
+        inserter = Inserter(self.thread.pk, self.rows)
+        batch, batch_size, position, first_ids = [], 0, 0, []
         for root in roots:
-            for parsed in root.walk():
-                if parsed.is_placeholder:
-                    self.report.placeholders += 1
-                else:
-                    self.report.added += 1
-                    if parsed.author_known:
-                        authors.append((self.key_of(parsed)[:2], parsed.is_bot))
-        self.rows.people = resolve_people(authors)
+            batch.append(root)
+            batch_size += sum(1 for _ in root.walk())
+            if batch_size >= INSERT_BATCH:
+                first_ids.append(self.write_new_trees(inserter, batch, position))
+                position += len(batch)
+                batch, batch_size = [], 0
+        if batch:
+            first_ids.append(self.write_new_trees(inserter, batch, position))
+            position += len(batch)
+        done = self.report.added + self.report.placeholders
+        self.progress("written", done, done)
+        if position == 1:
+            # Lemmy's context page shows one comment at the top, with its
+            # replies: its real parent is not captured yet.
+            Comment.objects.filter(pk=first_ids[0]).update(ancestry_unknown=True)
+
+    def write_new_trees(self, inserter, roots, first_position):
+        """Insert whole new top-level trees; return the first one's id."""
+        parsed_comments = [parsed for root in roots for parsed in root.walk()]
+        keys, authors = {}, []
+        for parsed in parsed_comments:
+            if parsed.is_placeholder:
+                self.report.placeholders += 1
+                continue
+            self.report.added += 1
+            keys[id(parsed)] = key = comment_key(parsed, self.instance)
+            if parsed.author_known and key[:2] not in self.rows.people:
+                authors.append((key[:2], parsed.is_bot))
+        if authors:
+            self.rows.people.update(resolve_people(authors))
         layout = {}
         for root, tree_id in zip(roots, allocate_tree_ids(Comment, len(roots))):
             for parsed, lft, rght, level in lay_out(root, _children):
                 layout[id(parsed)] = (tree_id, lft, rght, level)
-        context_root = roots[0] if self.is_context_view else None
-        inserter = Inserter(self.thread.pk, self.rows)
-        batch, written = [], 0
-        total = self.report.added + self.report.placeholders
-        for pk, parent_pk, position, parsed in _numbered(roots, allocate_ids(Comment, total)):
-            structure = (pk, parent_pk, position, parsed is context_root, *layout[id(parsed)])
-            batch.append(inserter.row(structure, parsed, None if parsed.is_placeholder else self.key_of(parsed)))
-            if len(batch) == INSERT_BATCH:
-                written += inserter.insert(batch)
-                batch = []
-                self.progress("written", written, total)
-        written += inserter.insert(batch)
-        self.progress("written", written, total)
+        ids = allocate_ids(Comment, len(parsed_comments))
+        rows = [
+            inserter.row((pk, parent_pk, position, False, *layout[id(parsed)]), parsed, keys.get(id(parsed)))
+            for pk, parent_pk, position, parsed in _numbered(roots, ids, first_position)
+        ]
+        for start in range(0, len(rows), INSERT_BATCH):
+            inserter.insert(rows[start : start + INSERT_BATCH])
+        done = self.report.added + self.report.placeholders
+        self.progress("written", done, self.dump.expected_comments(done))
+        return ids[0]
 
     def merge_tree(self):
         """Walk the capture one sibling group at a time, parents before children."""
@@ -219,11 +245,12 @@ def _children(node):
     return node.children
 
 
-def _numbered(roots, ids):
+def _numbered(roots, ids, first_position=0):
     """``(id, parent id, position, comment)`` for a parsed forest in
-    pre-order, the order ``ids`` are given out in."""
+    pre-order, the order ``ids`` are given out in; the roots' positions
+    count from ``first_position``."""
     ids = iter(ids)
-    stack = [(root, None, position) for position, root in reversed(list(enumerate(roots)))]
+    stack = [(root, None, first_position + index) for index, root in reversed(list(enumerate(roots)))]
     while stack:
         parsed, parent_pk, position = stack.pop()
         pk = next(ids)

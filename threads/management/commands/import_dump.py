@@ -63,13 +63,8 @@ class Command(BaseCommand):
 
     def import_one(self, path, captured_at, title, instance, article_only, dry_run, verbosity):
         """Import one file and print what it did; return 1 if it was refused, else 0."""
-        try:
-            data = Path(path).read_bytes()
-        except OSError as error:
-            self.stderr.write(f"{path}:0: cannot read the file: {error.strerror or error}")
-            return 1
         report, refusal = import_or_refuse(
-            data,
+            Path(path),
             source=path,
             captured_at=captured_at,
             title=title,
