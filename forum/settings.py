@@ -129,36 +129,40 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 
-def redis_cache(url, prefix, socket_timeout):
-    """The Redis cache: django-redis, which keeps one client per server for
+def cache_settings(redis_url, prefix="forum", socket_timeout=0.25):
+    """``CACHES``: Redis at ``redis_url`` (local memory without one), and the
+    sessions' view of it (``forum.cache.SessionCache``).
+
+    Redis goes through django-redis, which keeps one client per server for
     the process (Django's own backend builds a client per call, most of a
     vote's CPU with redis-py 8) and increments in one atomic script that
     keeps the key's expiry. ``socket_timeout`` bounds how long a cache call
-    waits to connect or for an answer, so a stuck Redis fails requests
-    quickly instead of holding every worker thread."""
-    return {
-        "BACKEND": "django_redis.cache.RedisCache",
-        "LOCATION": url,
-        "KEY_PREFIX": prefix,
-        "OPTIONS": {"SOCKET_CONNECT_TIMEOUT": socket_timeout, "SOCKET_TIMEOUT": socket_timeout},
-    }
+    waits to connect or for an answer: the site serves without the cache
+    (docs/operations.md), so a Redis that stopped answering must cost a
+    request a fraction of a second, not hold a worker thread."""
+    if redis_url:
+        default = {
+            "BACKEND": "django_redis.cache.RedisCache",
+            "LOCATION": redis_url,
+            "KEY_PREFIX": prefix,
+            "OPTIONS": {"SOCKET_CONNECT_TIMEOUT": socket_timeout, "SOCKET_TIMEOUT": socket_timeout},
+        }
+    else:
+        default = {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+    return {"default": default, "sessions": {"BACKEND": "forum.cache.SessionCache"}}
 
 
 REDIS_URL = os.environ.get("REDIS_URL", "")
-if REDIS_URL:
-    CACHES = {
-        "default": redis_cache(
-            REDIS_URL,
-            prefix=os.environ.get("DJANGO_CACHE_PREFIX", "forum"),
-            socket_timeout=float(os.environ.get("REDIS_SOCKET_TIMEOUT", "1")),
-        )
-    }
-else:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+CACHES = cache_settings(
+    REDIS_URL,
+    prefix=os.environ.get("DJANGO_CACHE_PREFIX", "forum"),
+    socket_timeout=float(os.environ.get("REDIS_SOCKET_TIMEOUT", "0.25")),
+)
 
 # Sessions are read on every member's request; the cache answers most of
-# those reads and the database keeps them across restarts.
+# those reads and the database keeps them across restarts and cache outages.
 SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+SESSION_CACHE_ALIAS = "sessions"
 
 # Django's model backend, with the session's user read from the cache
 # (threads/auth.py): a member's request then needs no user query. Only a
@@ -200,7 +204,8 @@ STORAGES = {
 # redirects, and passes `manage.py check --deploy`; each can be switched off
 # for a plain-HTTP loopback setup such as the load test.
 SECURE_SSL_REDIRECT = env_flag("DJANGO_SECURE_SSL_REDIRECT", default=not DEBUG)
-SECURE_REDIRECT_EXEMPT = [r"^healthz/$"]
+# Load balancers probe health over plain HTTP.
+SECURE_REDIRECT_EXEMPT = [r"^healthz/$", r"^readyz/$"]
 SESSION_COOKIE_SECURE = env_flag("DJANGO_SECURE_COOKIES", default=not DEBUG)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 CSRF_COOKIE_HTTPONLY = True

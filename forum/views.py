@@ -1,11 +1,17 @@
-"""Project-level views."""
+"""Project-level views: health, the site's own error answers, the favicon."""
 
+import logging
+
+from django.db import DatabaseError, connection
 from django.http import HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.templatetags.static import static
 from django.views.decorators.http import require_GET
 
+from forum.cache import cache_is_available
 from threads.http import wants_json
+
+logger = logging.getLogger(__name__)
 
 
 @require_GET
@@ -13,6 +19,36 @@ def healthz(request):
     """Liveness for load balancers: answers without touching the database or
     the session. Also the trivial view the vote throughput is compared with."""
     return HttpResponse("ok", content_type="text/plain")
+
+
+@require_GET
+def readyz(request):
+    """Readiness for load balancers: 503 while the database does not answer.
+    The cache is reported but fails nothing, since the site serves without
+    it (docs/operations.md). Says "ok" or "unavailable", never why: the
+    reasons are in the log."""
+    checks = {"database": database_is_available(), "cache": cache_is_available()}
+    return JsonResponse(
+        {name: "ok" if available else "unavailable" for name, available in checks.items()},
+        status=200 if checks["database"] else 503,
+    )
+
+
+def database_is_available():
+    """Whether the database answers a query. A kept connection that the
+    server closed since its last use (a restart) fails its first query, so
+    the check then tries a new connection, as the next request would."""
+    for reconnect in (False, True):
+        if reconnect:
+            connection.close()
+        try:
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT 1")
+            return True
+        except DatabaseError as error:
+            failure = error
+    logger.warning("Readiness: the database is unavailable (%s)", str(failure).strip())
+    return False
 
 
 @require_GET

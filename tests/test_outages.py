@@ -1,0 +1,200 @@
+"""The site keeps serving when Redis or the database connection goes away.
+
+Redis outages are real: each test starts a ``redis-server`` of its own on a
+free port (tests/servers.py), serves the site against it through the test
+client, stops it and starts it again. Timings are sanity bounds only (each
+answer well within a second), as the requirement states them; speed itself
+is measured under load by ``benchmarks/outages.py``.
+"""
+
+import json
+import logging
+import socket
+import threading
+import time
+from unittest import mock
+
+import pytest
+from django.db import connection, connections
+from django.db.utils import OperationalError
+from django.test.utils import CaptureQueriesContext
+
+from forum.cache import breaker
+from forum.settings import cache_settings
+from tests.factories import PASSWORD, make_comment, make_thread, make_user
+from tests.servers import RedisServer
+from threads.models import Comment
+
+JSON = {"HTTP_ACCEPT": "application/json"}
+ANSWER_WITHIN = 1.0  # seconds: a sanity bound, not a measurement
+
+
+@pytest.fixture
+def redis_server(tmp_path):
+    server = RedisServer(tmp_path)
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def site_on_redis(redis_server, settings):
+    """The site's caches on the test's own Redis, as production configures
+    them, with a short socket timeout and a tight vote limit."""
+    settings.CACHES = cache_settings(redis_server.url, prefix="outage", socket_timeout=0.2)
+    settings.AUTH_USER_CACHE = True
+    settings.RATELIMIT_ENABLED = True
+    settings.RATELIMITS = {**settings.RATELIMITS, "vote": "3/m"}
+    yield redis_server
+    breaker.reset()
+
+
+@pytest.fixture
+def thread(db):
+    thread = make_thread()
+    make_comment(thread, body="A comment to vote on and reply to.")
+    return thread
+
+
+def answered(call, path, *args, **kwargs):
+    started = time.monotonic()
+    response = call(path, *args, **kwargs)
+    assert time.monotonic() - started < ANSWER_WITHIN, f"{path} took too long"
+    return response
+
+
+def signed_in(client):
+    return '<a class="username"' in answered(client.get, "/").content.decode()
+
+
+def queries_of(client, table, path="/"):
+    with CaptureQueriesContext(connection) as queries:
+        answered(client.get, path)
+    return [query for query in queries if f'"{table}"' in query["sql"]]
+
+
+def vote(client, comment):
+    return answered(client.post, f"/comments/{comment.pk}/vote/", {"value": 1}, **JSON)
+
+
+def wait_for_the_cache(client):
+    """Poll /readyz/ until the site uses the cache again (bounded)."""
+    deadline = time.monotonic() + 10
+    while json.loads(answered(client.get, "/readyz/").content)["cache"] != "ok":
+        assert time.monotonic() < deadline, "the site never went back to the cache"
+        time.sleep(0.05)
+
+
+# ---- Redis stopped ---------------------------------------------------------
+
+
+def test_anonymous_pages_and_the_api_serve_while_redis_is_down(client, site_on_redis, thread):
+    comment = thread.comments.get()
+    paths = ["/", thread.get_absolute_url(), f"/comments/{comment.pk}/", "/api/threads/", f"/api/threads/{thread.pk}/"]
+    for path in paths:
+        assert answered(client.get, path).status_code == 200  # and the layout is cached
+    site_on_redis.stop()
+    for path in [*paths, "/healthz/", "/accounts/login/"]:
+        assert answered(client.get, path).status_code == 200, path
+
+
+def test_members_stay_signed_in_and_vote_and_reply_while_redis_is_down(client, site_on_redis, thread):
+    comment = thread.comments.get()
+    client.force_login(make_user("mona"))
+    assert signed_in(client)  # the session and the user are now cached in Redis
+    site_on_redis.stop()
+    assert signed_in(client)  # the session comes from the database
+    assert vote(client, comment).json()["vote"] == 1
+    reply = answered(client.post, f"/comments/{comment.pk}/reply/", {"body": "Written in an outage."}, **JSON)
+    assert reply.status_code == 201
+    assert Comment.objects.get(pk=reply.json()["id"]).body == "Written in an outage."
+    assert answered(client.post, "/accounts/logout/").status_code == 302
+    assert not signed_in(client)
+    login = answered(client.post, "/accounts/login/", {"username": "mona", "password": PASSWORD})
+    assert login.status_code == 302
+    assert signed_in(client)
+
+
+def test_rate_limits_fail_open_and_say_so_once_while_redis_is_down(client, site_on_redis, thread, caplog):
+    comment = thread.comments.get()
+    client.force_login(make_user("rita"))
+    site_on_redis.stop()
+    assert [vote(client, comment).status_code for _ in range(6)] == [200] * 6  # the limit is 3 a minute
+    failed_login = answered(client.post, "/accounts/login/", {"username": "rita", "password": "wrong"})
+    assert failed_login.status_code == 200
+    notices = [record for record in caplog.records if record.name == "threads.ratelimit"]
+    assert len(notices) == 1, [record.getMessage() for record in notices]
+    assert notices[0].levelname == "WARNING" and "not enforced" in notices[0].getMessage()
+
+
+def test_readyz_reports_the_cache_without_failing_on_it(client, site_on_redis, db):
+    ready = answered(client.get, "/readyz/")
+    assert (ready.status_code, ready.json()) == (200, {"database": "ok", "cache": "ok"})
+    site_on_redis.stop()
+    ready = answered(client.get, "/readyz/")
+    assert (ready.status_code, ready.json()) == (200, {"database": "ok", "cache": "unavailable"})
+
+
+def test_everything_resumes_when_redis_returns(client, site_on_redis, thread, caplog):
+    caplog.set_level(logging.INFO, logger="forum.cache")
+    comment = thread.comments.get()
+    client.force_login(make_user("rosa"))
+    assert signed_in(client)
+    site_on_redis.stop()
+    assert [vote(client, comment).status_code for _ in range(4)] == [200] * 4
+    site_on_redis.start()  # empty: nothing survived the restart
+    wait_for_the_cache(client)
+    assert signed_in(client)  # reads the session and the user once more, and caches them
+    assert queries_of(client, "django_session") == []
+    assert queries_of(client, "auth_user") == []
+    assert [vote(client, comment).status_code for _ in range(4)] == [200, 200, 200, 429]
+    assert any("back" in record.getMessage() for record in caplog.records if record.name == "forum.cache")
+
+
+def test_a_redis_that_never_answers_holds_no_request_for_long(client, settings, thread):
+    """A Redis that accepts connections and never answers (a hung server, a
+    lost network) costs one socket timeout, not one per cache call: the
+    process stops asking it for a moment."""
+    comment = thread.comments.get()
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(64)
+        settings.CACHES = cache_settings(f"redis://127.0.0.1:{silent.getsockname()[1]}/0", "silent", 0.2)
+        attempts = []
+        accepting = threading.Event()
+        accepting.set()
+
+        def count_connections():
+            silent.settimeout(0.05)
+            while accepting.is_set():
+                try:
+                    attempts.append(silent.accept()[0])
+                except TimeoutError:
+                    continue
+
+        counter = threading.Thread(target=count_connections, daemon=True)
+        counter.start()
+        try:
+            client.force_login(make_user("sara"))
+            for _ in range(4):
+                assert signed_in(client)
+                assert vote(client, comment).status_code == 200
+        finally:
+            accepting.clear()
+            counter.join(timeout=5)
+            breaker.reset()
+        for accepted in attempts:
+            accepted.close()
+    # Without the pause, each request would have made five calls or more.
+    assert len(attempts) <= 3, f"{len(attempts)} connections to a Redis that never answers"
+
+
+# ---- The database unreachable -------------------------------------------
+
+
+def test_readyz_fails_while_the_database_is_unreachable(client, db):
+    with mock.patch.object(
+        connections["default"], "ensure_connection", side_effect=OperationalError("connection refused")
+    ):
+        ready = client.get("/readyz/")
+    assert (ready.status_code, ready.json()) == (503, {"database": "unavailable", "cache": "ok"})
