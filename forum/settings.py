@@ -63,6 +63,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "forum.middleware.DatabaseOutageMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -110,8 +111,9 @@ def sqlite_options():
 # before each request's first query) is off by default, as in Django: it
 # added a round trip to every request, a fifth of a vote's database work,
 # to spare the one request per worker thread that fails after PostgreSQL
-# restarts (Django then drops that connection and the next request
-# reconnects). DJANGO_CONN_HEALTH_CHECKS=1 turns it on.
+# restarts (answered 503 with Retry-After by forum.middleware; Django then
+# drops that connection and the next request reconnects).
+# DJANGO_CONN_HEALTH_CHECKS=1 turns it on.
 DATABASES = {
     "default": dj_database_url.parse(
         os.environ.get("DATABASE_URL", f"sqlite:///{BASE_DIR / 'db.sqlite3'}"),

@@ -4,14 +4,19 @@ import logging
 
 from django.db import DatabaseError, connection
 from django.http import HttpResponse, JsonResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import redirect, render, resolve_url
 from django.templatetags.static import static
 from django.views.decorators.http import require_GET
 
 from forum.cache import cache_is_available
-from threads.http import wants_json
+from threads.http import back_url, wants_json
+from threads.replies import DUPLICATE_WINDOW
 
 logger = logging.getLogger(__name__)
+
+# What a 503 asks clients to wait: PostgreSQL restarts in seconds, and each
+# worker reconnects on its next request.
+RETRY_AFTER_SECONDS = 2
 
 
 @require_GET
@@ -65,3 +70,23 @@ def permission_denied(request, exception):
     if wants_json(request):
         return JsonResponse({"error": message or "You cannot do that here."}, status=403)
     return render(request, "403.html", {"message": message}, status=403)
+
+
+def database_unavailable(request):
+    """503 with ``Retry-After`` for a request whose database connection was
+    lost (``forum.middleware``): JSON for the page's scripts, which retry
+    once, else a page that says a form just sent may already be stored. The
+    page reads neither the session nor the user, which need the database."""
+    message = f"The forum lost its connection to its database. Please try again in {RETRY_AFTER_SECONDS} seconds."
+    if wants_json(request):
+        response = JsonResponse({"error": message, "retry_after": RETRY_AFTER_SECONDS}, status=503)
+    else:
+        context = {
+            "message": message,
+            "sent": request.method == "POST",
+            "back": back_url(request, resolve_url("threads:home"), ""),
+            "duplicate_minutes": int(DUPLICATE_WINDOW.total_seconds() // 60),
+        }
+        response = render(request, "503.html", context, status=503)
+    response["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    return response

@@ -397,7 +397,7 @@ def test_deep_thread_fits_a_narrow_screen(browser, live_server, thread):
     chain_top = parent = first_comment_with_replies(thread)
     member = User.objects.get(username=USERNAME)
     for n in range(16):
-        parent = create_reply(
+        parent, _ = create_reply(
             member,
             thread,
             parent.pk,

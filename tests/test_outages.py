@@ -12,6 +12,7 @@ import logging
 import socket
 import threading
 import time
+from contextlib import contextmanager
 from unittest import mock
 
 import pytest
@@ -189,7 +190,84 @@ def test_a_redis_that_never_answers_holds_no_request_for_long(client, settings, 
     assert len(attempts) <= 3, f"{len(attempts)} connections to a Redis that never answers"
 
 
-# ---- The database unreachable -------------------------------------------
+# ---- The database connection lost ----------------------------------------
+
+
+@contextmanager
+def connection_lost_in(target):
+    """``target`` fails as a query does when PostgreSQL ends the connection
+    (a restart, a terminated backend): an OperationalError, and the
+    connection is unusable afterwards."""
+    error = OperationalError("server closed the connection unexpectedly")
+    with (
+        mock.patch(target, side_effect=error),
+        mock.patch.object(connections["default"], "is_usable", return_value=False),
+    ):
+        yield
+
+
+@pytest.fixture
+def member_client(client, thread):
+    client.force_login(make_user("dora"))
+    return client
+
+
+def test_a_lost_database_connection_answers_503_with_retry_after(member_client, thread):
+    comment = thread.comments.get()
+    with connection_lost_in("threads.views.cast_vote"):
+        page = member_client.post(f"/comments/{comment.pk}/vote/", {"value": 1})
+        script = member_client.post(f"/comments/{comment.pk}/vote/", {"value": 1}, **JSON)
+    assert page.status_code == 503 and int(page["Retry-After"]) > 0
+    assert "try again" in page.content.decode()
+    assert script.status_code == 503 and script["Retry-After"] == page["Retry-After"]
+    assert set(script.json()) == {"error", "retry_after"}
+
+
+def test_other_database_errors_stay_errors(member_client, thread):
+    """Only a lost connection is an outage: an error on a working connection
+    is a bug, answered 500 and logged with its traceback."""
+    comment = thread.comments.get()
+    with (
+        mock.patch("threads.views.cast_vote", side_effect=OperationalError("no such table")),
+        pytest.raises(OperationalError),
+    ):
+        member_client.post(f"/comments/{comment.pk}/vote/", {"value": 1}, **JSON)
+
+
+def test_a_reply_retried_after_a_503_is_posted_once_and_says_so(member_client, thread):
+    """The reply commits, then the connection dies before the answer: the
+    retry finds the stored reply instead of posting a copy."""
+    comment = thread.comments.get()
+    url, body = f"/comments/{comment.pk}/reply/", {"body": "Posted during a restart."}
+    with connection_lost_in("threads.views._comment_item_html"):
+        lost = member_client.post(url, body, **JSON)
+    assert lost.status_code == 503
+    stored = Comment.objects.get(body="Posted during a restart.")
+    retried = member_client.post(url, body, **JSON)
+    assert retried.status_code == 200
+    assert (retried.json()["id"], retried.json()["duplicate"]) == (stored.pk, True)
+    assert f'id="comment-{stored.pk}"' in retried.json()["html"]
+    fresh = member_client.post(url, {"body": "Something new."}, **JSON)
+    assert (fresh.status_code, fresh.json()["duplicate"]) == (201, False)
+    assert Comment.objects.filter(body="Posted during a restart.").count() == 1
+
+
+def test_without_javascript_the_503_page_tells_how_to_check_for_the_reply(member_client, thread):
+    comment = thread.comments.get()
+    url, body = (
+        f"/comments/{comment.pk}/reply/",
+        {"body": "Posted without a script.", "next": thread.get_absolute_url()},
+    )
+    with connection_lost_in("threads.views.new_comment_url"):
+        lost = member_client.post(url, body)
+    assert lost.status_code == 503 and int(lost["Retry-After"]) > 0
+    page = lost.content.decode()
+    assert "may already be posted" in page
+    assert f'href="{thread.get_absolute_url()}"' in page
+    stored = Comment.objects.get(body="Posted without a script.")
+    retried = member_client.post(url, body)
+    assert retried.status_code == 302 and retried["Location"].endswith(f"#comment-{stored.pk}")
+    assert Comment.objects.filter(body="Posted without a script.").count() == 1
 
 
 def test_readyz_fails_while_the_database_is_unreachable(client, db):
