@@ -5,8 +5,10 @@ Development defaults are safe to run on a laptop; with ``DJANGO_DEBUG`` off
 hosts, so a forgotten variable fails loudly instead of leaking a weak key.
 """
 
+import logging
 import os
 import tempfile
+from email.utils import getaddresses
 from pathlib import Path
 
 import dj_database_url
@@ -61,6 +63,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "forum.logs.RequestContextMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "forum.middleware.DatabaseOutageMiddleware",
@@ -266,3 +269,56 @@ RATELIMITS = {
 # Trust X-Forwarded-For (its last address, the one our proxy added) for the
 # client IP only behind a proxy that sets it.
 RATELIMIT_TRUST_FORWARDED_FOR = env_flag("DJANGO_TRUST_X_FORWARDED_FOR")
+
+
+# Logging: every record as one JSON line on stderr (forum/logs.py), at
+# DJANGO_LOG_LEVEL; errors with a traceback also mailed to ADMINS
+# ("Name <address>, ..."), when there are any and DEBUG is off.
+def log_level(name, default):
+    level = os.environ.get(name, "").strip().upper() or default
+    if level not in logging.getLevelNamesMapping():
+        raise ImproperlyConfigured(f"{name} must be DEBUG, INFO, WARNING, ERROR or CRITICAL, not {level!r}")
+    return level
+
+
+def env_addresses(name):
+    """``"Name <a@example.org>, b@example.org"`` → ``[("Name", "a@example.org"), ("", "b@example.org")]``."""
+    raw = os.environ.get(name, "")
+    addresses = getaddresses([raw]) if raw.strip() else []
+    for _, address in addresses:
+        if "@" not in address:
+            raise ImproperlyConfigured(f"{name} must be a comma-separated list of mail addresses, not {address!r}")
+    return addresses
+
+
+LOG_LEVEL = log_level("DJANGO_LOG_LEVEL", "INFO")
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "filters": {
+        "require_debug_false": {"()": "django.utils.log.RequireDebugFalse"},
+        "tracebacks_only": {"()": "forum.logs.TracebacksOnly"},
+    },
+    "formatters": {"json": {"()": "forum.logs.JSONFormatter"}},
+    "handlers": {
+        "stderr": {"class": "logging.StreamHandler", "formatter": "json"},
+        "mail_admins": {
+            "class": "django.utils.log.AdminEmailHandler",
+            "level": "ERROR",
+            "filters": ["require_debug_false", "tracebacks_only"],
+        },
+    },
+    "root": {"handlers": ["stderr"], "level": LOG_LEVEL},
+    # Django's own records reach stderr through the root; only its errors are mailed.
+    "loggers": {"django": {"handlers": ["mail_admins"], "level": LOG_LEVEL}},
+}
+ADMINS = env_addresses("DJANGO_ADMINS")
+SERVER_EMAIL = os.environ.get("DJANGO_SERVER_EMAIL", "root@localhost")
+EMAIL_HOST = os.environ.get("DJANGO_EMAIL_HOST", "localhost")
+EMAIL_PORT = int(os.environ.get("DJANGO_EMAIL_PORT", "25"))
+EMAIL_HOST_USER = os.environ.get("DJANGO_EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("DJANGO_EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_flag("DJANGO_EMAIL_USE_TLS")
+# A mail server that does not answer must not hold the request that failed.
+EMAIL_TIMEOUT = 10
+EMAIL_SUBJECT_PREFIX = "[forum] "
