@@ -2,13 +2,18 @@
 
 import logging
 
-from django.db import connection
+import psycopg
 from django.db.utils import InterfaceError, OperationalError
 from django.utils.log import log_response
 
 from forum.views import database_unavailable
 
 logger = logging.getLogger(__name__)
+
+# SQLSTATEs of a connection PostgreSQL ended or would not open: class 08
+# (connection exception), 57P (shutting down, crashed, connection
+# terminated) and 53300 (too many connections).
+LOST_CONNECTION_SQLSTATES = ("08", "57P", "53300")
 
 
 class DatabaseOutageMiddleware:
@@ -21,8 +26,9 @@ class DatabaseOutageMiddleware:
     get 503 and ``Retry-After``, which tell browsers, scripts and proxies to
     try again, and a page or JSON that says what happened: a write may have
     committed before the connection died, and a reply sent again is posted
-    once (``threads.replies.create_reply``). An error on a connection that
-    still works is a bug and stays a 500, logged with its traceback."""
+    once (``threads.replies.create_reply``). Any other database error (a
+    deadlock, a timeout, a mistake in SQL) stays a 500, logged with its
+    traceback."""
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -49,8 +55,18 @@ class DatabaseOutageMiddleware:
 
 
 def connection_lost(error):
-    """Whether ``error`` came from a database connection that no longer
-    works: the server closed it, or none could be opened."""
+    """Whether ``error``, Django's wrapper of the driver's error, means the
+    database connection is gone. The state of the connection afterwards
+    cannot tell: leaving a transaction, Django replaces a broken connection
+    with a new one. psycopg reports a connection the server ended with one
+    of those SQLSTATEs, and one it found broken or could not open with none
+    (no server answered); it raises InterfaceError for a connection already
+    closed. SQLite has no connection to lose."""
     if not isinstance(error, (OperationalError, InterfaceError)):
         return False
-    return connection.connection is None or not connection.is_usable()
+    cause = error.__cause__
+    if isinstance(cause, psycopg.InterfaceError):
+        return True
+    if isinstance(cause, psycopg.OperationalError):
+        return cause.sqlstate is None or cause.sqlstate.startswith(LOST_CONNECTION_SQLSTATES)
+    return False

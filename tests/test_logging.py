@@ -17,6 +17,7 @@ from django.db.utils import OperationalError
 from django.test import Client
 
 from tests.factories import make_comment, make_thread, make_user
+from tests.test_outages import lost_connection
 
 ROOT = Path(__file__).resolve().parent.parent
 JSON = {"HTTP_ACCEPT": "application/json"}
@@ -86,13 +87,9 @@ def test_only_errors_with_a_traceback_are_mailed_to_admins(production, member, c
         production.post(f"/comments/{comment.pk}/vote/", {"value": 1})
     assert [message.to for message in mail.outbox] == [["ops@example.org"]]
     assert "boom" in mail.outbox[0].body
-    lost = OperationalError("server closed the connection unexpectedly")
-    with (
-        mock.patch("threads.views.cast_vote", side_effect=lost),
-        mock.patch.object(connections["default"], "is_usable", return_value=False),
-    ):
+    with mock.patch("threads.views.cast_vote", side_effect=lost_connection()):
         assert production.post(f"/comments/{comment.pk}/vote/", {"value": 1}).status_code == 503
-    with mock.patch.object(connections["default"], "ensure_connection", side_effect=lost):
+    with mock.patch.object(connections["default"], "ensure_connection", side_effect=lost_connection()):
         assert production.get("/readyz/").status_code == 503
     assert len(mail.outbox) == 1  # outages are answered on purpose, not mailed per request
 
