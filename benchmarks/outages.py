@@ -280,6 +280,7 @@ def main():
     print("not 200/201:", failures_by_kind(log, terminating, end) or "none")
 
     from django.db import connection
+    from django.db.models import Count
 
     from threads.models import Comment
 
@@ -287,7 +288,17 @@ def main():
 
     acknowledged = set(log.acknowledged)
     stored = Comment.objects.filter(pk__in=acknowledged).count()
-    print(f"\nAcknowledged replies: {len(acknowledged):,}; stored: {stored:,}; lost: {len(acknowledged) - stored}")
+    twice = (
+        Comment.objects.filter(body__startswith="Load-test reply")
+        .values("body")
+        .annotate(copies=Count("pk"))
+        .filter(copies__gt=1)
+        .count()
+    )
+    print(
+        f"\nAcknowledged replies: {len(acknowledged):,}; stored: {stored:,}; lost: {len(acknowledged) - stored}; "
+        f"replies stored twice: {twice}"
+    )
     logged = Counter()
     for line in server_log.read_text().splitlines():
         try:
