@@ -41,13 +41,14 @@ sys.path.insert(0, str(ROOT))
 MIX = (("page", 70), ("vote", 20), ("reply", 10))
 
 
-def prepare(database_url, members):
-    """Create the scratch database, data and sessions; return what clients need."""
+def prepare(database_url, members, suffix="_load"):
+    """Create the scratch database ``<name><suffix>``, data and sessions;
+    return what clients need."""
     import dj_database_url
     import psycopg
 
     config = dj_database_url.parse(database_url)
-    name = f"{config['NAME']}_load"
+    name = f"{config['NAME']}{suffix}"
     with psycopg.connect(
         host=config["HOST"], port=config["PORT"] or 5432, user=config["USER"], dbname="postgres", autocommit=True
     ) as admin:
@@ -87,7 +88,10 @@ def prepare(database_url, members):
         store.create()
         sessions.append((store.session_key, _get_new_csrf_string()))
     threads = [(thread.pk, thread.get_absolute_url()) for thread in Thread.objects.all()]
-    comments = list(Comment.objects.filter(is_placeholder=False).values_list("pk", flat=True))
+    # Gone comments refuse votes and replies (403): members vote on what they see.
+    comments = list(
+        Comment.objects.filter(is_placeholder=False, status=Comment.Status.NORMAL).values_list("pk", flat=True)
+    )
     return url, sessions, threads, comments
 
 

@@ -5,8 +5,10 @@ Development defaults are safe to run on a laptop; with ``DJANGO_DEBUG`` off
 hosts, so a forgotten variable fails loudly instead of leaking a weak key.
 """
 
+import logging
 import os
 import tempfile
+from email.utils import getaddresses
 from pathlib import Path
 
 import dj_database_url
@@ -61,8 +63,10 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "forum.logs.RequestContextMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "forum.middleware.DatabaseOutageMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -110,8 +114,9 @@ def sqlite_options():
 # before each request's first query) is off by default, as in Django: it
 # added a round trip to every request, a fifth of a vote's database work,
 # to spare the one request per worker thread that fails after PostgreSQL
-# restarts (Django then drops that connection and the next request
-# reconnects). DJANGO_CONN_HEALTH_CHECKS=1 turns it on.
+# restarts (answered 503 with Retry-After by forum.middleware; Django then
+# drops that connection and the next request reconnects).
+# DJANGO_CONN_HEALTH_CHECKS=1 turns it on.
 DATABASES = {
     "default": dj_database_url.parse(
         os.environ.get("DATABASE_URL", f"sqlite:///{BASE_DIR / 'db.sqlite3'}"),
@@ -129,36 +134,40 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 
-def redis_cache(url, prefix, socket_timeout):
-    """The Redis cache: django-redis, which keeps one client per server for
+def cache_settings(redis_url, prefix="forum", socket_timeout=0.25):
+    """``CACHES``: Redis at ``redis_url`` (local memory without one), and the
+    sessions' view of it (``forum.cache.SessionCache``).
+
+    Redis goes through django-redis, which keeps one client per server for
     the process (Django's own backend builds a client per call, most of a
     vote's CPU with redis-py 8) and increments in one atomic script that
     keeps the key's expiry. ``socket_timeout`` bounds how long a cache call
-    waits to connect or for an answer, so a stuck Redis fails requests
-    quickly instead of holding every worker thread."""
-    return {
-        "BACKEND": "django_redis.cache.RedisCache",
-        "LOCATION": url,
-        "KEY_PREFIX": prefix,
-        "OPTIONS": {"SOCKET_CONNECT_TIMEOUT": socket_timeout, "SOCKET_TIMEOUT": socket_timeout},
-    }
+    waits to connect or for an answer: the site serves without the cache
+    (docs/operations.md), so a Redis that stopped answering must cost a
+    request a fraction of a second, not hold a worker thread."""
+    if redis_url:
+        default = {
+            "BACKEND": "django_redis.cache.RedisCache",
+            "LOCATION": redis_url,
+            "KEY_PREFIX": prefix,
+            "OPTIONS": {"SOCKET_CONNECT_TIMEOUT": socket_timeout, "SOCKET_TIMEOUT": socket_timeout},
+        }
+    else:
+        default = {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+    return {"default": default, "sessions": {"BACKEND": "forum.cache.SessionCache"}}
 
 
 REDIS_URL = os.environ.get("REDIS_URL", "")
-if REDIS_URL:
-    CACHES = {
-        "default": redis_cache(
-            REDIS_URL,
-            prefix=os.environ.get("DJANGO_CACHE_PREFIX", "forum"),
-            socket_timeout=float(os.environ.get("REDIS_SOCKET_TIMEOUT", "1")),
-        )
-    }
-else:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+CACHES = cache_settings(
+    REDIS_URL,
+    prefix=os.environ.get("DJANGO_CACHE_PREFIX", "forum"),
+    socket_timeout=float(os.environ.get("REDIS_SOCKET_TIMEOUT", "0.25")),
+)
 
 # Sessions are read on every member's request; the cache answers most of
-# those reads and the database keeps them across restarts.
+# those reads and the database keeps them across restarts and cache outages.
 SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+SESSION_CACHE_ALIAS = "sessions"
 
 # Django's model backend, with the session's user read from the cache
 # (threads/auth.py): a member's request then needs no user query. Only a
@@ -200,7 +209,8 @@ STORAGES = {
 # redirects, and passes `manage.py check --deploy`; each can be switched off
 # for a plain-HTTP loopback setup such as the load test.
 SECURE_SSL_REDIRECT = env_flag("DJANGO_SECURE_SSL_REDIRECT", default=not DEBUG)
-SECURE_REDIRECT_EXEMPT = [r"^healthz/$"]
+# Load balancers probe health over plain HTTP.
+SECURE_REDIRECT_EXEMPT = [r"^healthz/$", r"^readyz/$"]
 SESSION_COOKIE_SECURE = env_flag("DJANGO_SECURE_COOKIES", default=not DEBUG)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 CSRF_COOKIE_HTTPONLY = True
@@ -259,3 +269,56 @@ RATELIMITS = {
 # Trust X-Forwarded-For (its last address, the one our proxy added) for the
 # client IP only behind a proxy that sets it.
 RATELIMIT_TRUST_FORWARDED_FOR = env_flag("DJANGO_TRUST_X_FORWARDED_FOR")
+
+
+# Logging: every record as one JSON line on stderr (forum/logs.py), at
+# DJANGO_LOG_LEVEL; errors with a traceback also mailed to ADMINS
+# ("Name <address>, ..."), when there are any and DEBUG is off.
+def log_level(name, default):
+    level = os.environ.get(name, "").strip().upper() or default
+    if level not in logging.getLevelNamesMapping():
+        raise ImproperlyConfigured(f"{name} must be DEBUG, INFO, WARNING, ERROR or CRITICAL, not {level!r}")
+    return level
+
+
+def env_addresses(name):
+    """``"Name <a@example.org>, b@example.org"`` → ``[("Name", "a@example.org"), ("", "b@example.org")]``."""
+    raw = os.environ.get(name, "")
+    addresses = getaddresses([raw]) if raw.strip() else []
+    for _, address in addresses:
+        if "@" not in address:
+            raise ImproperlyConfigured(f"{name} must be a comma-separated list of mail addresses, not {address!r}")
+    return addresses
+
+
+LOG_LEVEL = log_level("DJANGO_LOG_LEVEL", "INFO")
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "filters": {
+        "require_debug_false": {"()": "django.utils.log.RequireDebugFalse"},
+        "tracebacks_only": {"()": "forum.logs.TracebacksOnly"},
+    },
+    "formatters": {"json": {"()": "forum.logs.JSONFormatter"}},
+    "handlers": {
+        "stderr": {"class": "logging.StreamHandler", "formatter": "json"},
+        "mail_admins": {
+            "class": "django.utils.log.AdminEmailHandler",
+            "level": "ERROR",
+            "filters": ["require_debug_false", "tracebacks_only"],
+        },
+    },
+    "root": {"handlers": ["stderr"], "level": LOG_LEVEL},
+    # Django's own records reach stderr through the root; only its errors are mailed.
+    "loggers": {"django": {"handlers": ["mail_admins"], "level": LOG_LEVEL}},
+}
+ADMINS = env_addresses("DJANGO_ADMINS")
+SERVER_EMAIL = os.environ.get("DJANGO_SERVER_EMAIL", "root@localhost")
+EMAIL_HOST = os.environ.get("DJANGO_EMAIL_HOST", "localhost")
+EMAIL_PORT = int(os.environ.get("DJANGO_EMAIL_PORT", "25"))
+EMAIL_HOST_USER = os.environ.get("DJANGO_EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("DJANGO_EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_flag("DJANGO_EMAIL_USE_TLS")
+# A mail server that does not answer must not hold the request that failed.
+EMAIL_TIMEOUT = 10
+EMAIL_SUBJECT_PREFIX = "[forum] "

@@ -2,12 +2,13 @@ from django.contrib import admin
 from django.contrib.auth.views import LoginView, PasswordChangeView
 from django.urls import include, path
 
-from forum.views import favicon, healthz
+from forum.views import favicon, healthz, readyz
 from threads import views
 from threads.ratelimit import login_ratelimit, ratelimit
 
 urlpatterns = [
     path("healthz/", healthz, name="healthz"),
+    path("readyz/", readyz, name="readyz"),
     path("favicon.ico", favicon),
     # Before the admin's own URLs: its login gets the member login's limits.
     path("admin/login/", login_ratelimit(admin.site.login)),

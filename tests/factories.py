@@ -104,8 +104,8 @@ def make_deep_chain(depth):
 def make_reply(user, target, body="A reply from a member."):
     """A member's reply to a thread or a comment, through the real writer."""
     if isinstance(target, Thread):
-        return create_reply(user, target, None, body)
-    return create_reply(user, target.thread, target.pk, body)
+        return create_reply(user, target, None, body)[0]
+    return create_reply(user, target.thread, target.pk, body)[0]
 
 
 def make_big_thread(size, top_level=20):

@@ -267,6 +267,45 @@ def test_inline_reply_appears_nested_under_its_parent(page, thread):
     assert page.problems.exceptions == []
 
 
+def test_a_reply_whose_answer_was_lost_is_retried_and_shown_once(page, thread):
+    """The reply is stored but its answer lost (the database connection died
+    first, so the server answered 503): the script waits the Retry-After,
+    posts again, and the server's duplicate answer shows the reply once."""
+    parent = a_leaf(thread)
+    posts = []
+
+    def lose_the_first_answer(route):
+        if route.request.method != "POST":
+            return route.continue_()
+        posts.append(route.request.post_data)
+        if len(posts) > 1:
+            return route.continue_()
+        route.fetch()  # the server stores the reply...
+        route.fulfill(  # ...and the member gets what a lost connection answers
+            status=503,
+            headers={"Retry-After": "1", "Content-Type": "application/json"},
+            body='{"error": "The forum lost its connection to its database.", "retry_after": 1}',
+        )
+
+    log_in(page)
+    page.goto(thread.get_absolute_url())
+    url = page.url
+    mark_page(page)
+    page.route("**/reply/", lose_the_first_answer)
+    own(page, parent.pk, ".comment-actions").get_by_role("link", name="Reply").click()
+    form = own(page, parent.pk, "form.reply-form")
+    form.locator("textarea").fill("Posted while the database restarted.")
+    form.get_by_role("button", name="Reply").click()
+    new = own(page, parent.pk, "ol.comment-list > li.comment.is-new")
+    expect(new).to_have_count(1)
+    expect(new.locator(".comment-body")).to_contain_text("Posted while the database restarted.")
+    expect(form).to_have_count(0)
+    assert len(posts) == 2 and all("Posted while the database restarted." in post for post in posts)
+    assert Comment.objects.filter(body="Posted while the database restarted.").count() == 1
+    assert_same_document(page, url)
+    assert page.problems.exceptions == []  # the console names the 503, as browsers do
+
+
 def test_collapse_hides_a_subtree(page, thread):
     """Clicking a comment's header folds its body and replies away and shows
     how many replies are hidden; clicking again brings them back."""
@@ -397,7 +436,7 @@ def test_deep_thread_fits_a_narrow_screen(browser, live_server, thread):
     chain_top = parent = first_comment_with_replies(thread)
     member = User.objects.get(username=USERNAME)
     for n in range(16):
-        parent = create_reply(
+        parent, _ = create_reply(
             member,
             thread,
             parent.pk,

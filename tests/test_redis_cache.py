@@ -1,4 +1,4 @@
-"""The Redis cache as production configures it (``forum.settings.redis_cache``),
+"""The Redis cache as production configures it (``forum.settings.cache_settings``),
 against the Redis server at REDIS_TEST_URL (default redis://127.0.0.1:6379/15;
 CI and these machines run one)."""
 
@@ -14,7 +14,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django_redis import get_redis_connection
 
-from forum.settings import redis_cache as redis_cache_settings
+from forum.settings import cache_settings
 from tests.factories import make_user
 from threads import ratelimit
 
@@ -28,7 +28,7 @@ def redis_cache(settings):
         redis.Redis.from_url(REDIS_TEST_URL).ping()
     except redis.ConnectionError:
         pytest.skip(f"no Redis at {REDIS_TEST_URL}")
-    settings.CACHES = {"default": redis_cache_settings(REDIS_TEST_URL, f"test-{uuid.uuid4().hex}", socket_timeout=1)}
+    settings.CACHES = cache_settings(REDIS_TEST_URL, f"test-{uuid.uuid4().hex}", socket_timeout=1)
     yield cache
     cache.delete_pattern("*")
 
@@ -74,7 +74,7 @@ def test_a_redis_that_never_answers_fails_the_call_at_the_socket_timeout(setting
         silent.bind(("127.0.0.1", 0))
         silent.listen()
         host, port = silent.getsockname()
-        settings.CACHES = {"default": redis_cache_settings(f"redis://{host}:{port}/0", "silent", socket_timeout=0.2)}
+        settings.CACHES = cache_settings(f"redis://{host}:{port}/0", "silent", socket_timeout=0.2)
         outcome = []
 
         def call():

@@ -23,17 +23,24 @@ site's ``REDIS_URL``).
 The cache must be one that every process shares: a worker's local memory
 would keep a user that another worker changed. Settings turn it on
 (``AUTH_USER_CACHE``) with Redis, and in the development settings.
+
+While the cache is unavailable (``forum.cache``) users are read from the
+database, as by Django's own backend, and nothing is cached. A change the
+cache missed then (its new generation could not be stored) shows once the
+copies cached before it expire, within ``USER_CACHE_SECONDS``.
 """
 
+from contextlib import suppress
 from functools import partial
 from uuid import uuid4
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.backends import ModelBackend
-from django.core.cache import cache
 from django.db import transaction
 from django.db.models.signals import post_delete, post_save
+
+from forum.cache import CacheUnavailable, shared
 
 USER_CACHE_SECONDS = 300
 
@@ -47,14 +54,17 @@ def generation_key(user_id):
 
 
 def new_generation(user_id):
-    cache.set(generation_key(user_id), uuid4().hex, timeout=None)
+    """Retire the user's cached copies; while the cache is unavailable they
+    expire on their own (see above)."""
+    with suppress(CacheUnavailable):
+        shared.set(generation_key(user_id), uuid4().hex, timeout=None)
 
 
 def current_generation(user_id):
     """The user's generation, starting one if the cache has none (a first
     visit, or a cache that was emptied)."""
-    cache.add(generation_key(user_id), uuid4().hex, timeout=None)
-    return cache.get(generation_key(user_id))
+    shared.add(generation_key(user_id), uuid4().hex, timeout=None)
+    return shared.get(generation_key(user_id))
 
 
 class CachedModelBackend(ModelBackend):
@@ -63,19 +73,27 @@ class CachedModelBackend(ModelBackend):
     def get_user(self, user_id):
         if not settings.AUTH_USER_CACHE:
             return super().get_user(user_id)
+        try:
+            user = self._cached_user(user_id)
+        except CacheUnavailable:
+            user = super().get_user(user_id)
+        return user if user is not None and self.user_can_authenticate(user) else None
+
+    def _cached_user(self, user_id):
+        """The user from the cache, or read and cached under the generation
+        current before the read. Raises ``CacheUnavailable`` before reading
+        the row, never after, so that it is read once."""
         user_key = user_cache_key(user_id)
-        found = cache.get_many([user_key, generation_key(user_id)])
+        found = shared.get_many([user_key, generation_key(user_id)])
         generation, cached = found.get(generation_key(user_id)), found.get(user_key)
         if generation is not None and cached is not None and cached[0] == generation:
-            user = cached[1]
-        else:
-            generation = generation or current_generation(user_id)
-            user = super().get_user(user_id)
-            if user is None:
-                return None
-            if generation is not None:
-                cache.set(user_key, (generation, user), USER_CACHE_SECONDS)
-        return user if self.user_can_authenticate(user) else None
+            return cached[1]
+        generation = generation or current_generation(user_id)
+        user = super().get_user(user_id)
+        if user is not None and generation is not None:
+            with suppress(CacheUnavailable):
+                shared.set(user_key, (generation, user), USER_CACHE_SECONDS)
+        return user
 
 
 def forget_user(sender, instance, **kwargs):

@@ -8,12 +8,13 @@ down (docs/performance.md). Sizes come from the mptt fields, so paging needs
 no count query. ``?all=1`` shows a thread whole.
 """
 
+from contextlib import suppress
 from dataclasses import dataclass
 
-from django.core.cache import cache
 from django.http import Http404
 from django.middleware.csrf import get_token
 
+from forum.cache import CacheUnavailable, shared
 from threads.comment_tree import build_forest, fetch_nodes
 from threads.models import Comment, Vote
 from threads.ranking import sort_key
@@ -77,9 +78,13 @@ def top_level_layout(thread, sort, now):
     comment orders and Lemmy refreshes hot ranks only every few minutes. The
     key holds the thread's tree version, which every tree write bumps, so a
     new reply or import shows at once; only reordering by votes waits.
+    While the cache is unavailable it is computed on every request.
     """
     cache_key = f"thread-layout:{thread.pk}:{sort}:{thread.tree_version}"
-    layout = cache.get(cache_key)
+    try:
+        layout = shared.get(cache_key)
+    except CacheUnavailable:
+        layout = None
     if layout is None:
         key = sort_key(sort, now)
         tops = Comment.objects.top_level(thread).values_list(
@@ -95,7 +100,8 @@ def top_level_layout(thread, sort, now):
         )
         tops = sorted(tops, key=lambda t: key(t[3] + t[4], t[5] + t[6], t[7], t[8]))
         layout = [(top[0], (top[2] - top[1] + 1) // 2) for top in tops]
-        cache.set(cache_key, layout, LAYOUT_SECONDS)
+        with suppress(CacheUnavailable):
+            shared.set(cache_key, layout, LAYOUT_SECONDS)
     return layout
 
 

@@ -6,19 +6,27 @@ hammered from day one: Lemmy and Discourse cap each of these actions. A
 fixed window costs one atomic cache increment per request (one more for a
 window's first), on local memory or on Redis (``REDIS_URL``), which all
 workers then share.
+
+While the cache is unavailable the limits let every request through: an
+outage must not lock members out of the site, and the counters are gone
+anyway. That is logged when it starts and then once a minute while it
+lasts (``forum.cache``), not on every request.
 """
 
 import hashlib
+import logging
 import time
 import unicodedata
 from functools import wraps
 
 from django.conf import settings
-from django.core.cache import cache
 from django.http import JsonResponse
 from django.shortcuts import render
 
+from forum.cache import CacheUnavailable, breaker, shared
 from threads.http import wants_json
+
+logger = logging.getLogger(__name__)
 
 PERIODS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 PERIOD_WORDS = {1: "second", 60: "minute", 3600: "hour", 86400: "day"}
@@ -54,7 +62,15 @@ def allow(scope, identity):
     if not settings.RATELIMIT_ENABLED:
         return True
     limit, _ = parse_rate(settings.RATELIMITS[scope])
-    return _count(scope, identity) <= limit
+    try:
+        return _count(scope, identity) <= limit
+    except CacheUnavailable:
+        _fail_open()
+        return True
+
+
+def _fail_open():
+    breaker.warn_during_outage(logger, "Rate limits are not enforced: the cache is unavailable")
 
 
 def _window_key(scope, identity):
@@ -66,15 +82,15 @@ def _count(scope, identity):
     """Add one to ``identity``'s counter for this window; return the new count."""
     key, period = _window_key(scope, identity)
     try:
-        return cache.incr(key)
+        return shared.incr(key)
     except ValueError:
         # The window's first attempt; if another request just created the
         # key, count this one on top of it.
-        return 1 if cache.add(key, 1, timeout=period + 1) else cache.incr(key)
+        return 1 if shared.add(key, 1, timeout=period + 1) else shared.incr(key)
 
 
 def _counted(scope, identity):
-    return cache.get(_window_key(scope, identity)[0], 0)
+    return shared.get(_window_key(scope, identity)[0], 0)
 
 
 def too_many_requests(request, scope):
@@ -140,11 +156,15 @@ def login_ratelimit(view):
 
 def _login_refused(request):
     limit, _ = parse_rate(settings.RATELIMITS["login"])
-    address_failures = _counted("login", client_key(request))
-    if address_failures >= limit:
-        return True
-    account = login_account_key(request.POST.get("username", ""))
-    return address_failures > 0 and _counted("login", account) >= limit
+    try:
+        address_failures = _counted("login", client_key(request))
+        if address_failures >= limit:
+            return True
+        account = login_account_key(request.POST.get("username", ""))
+        return address_failures > 0 and _counted("login", account) >= limit
+    except CacheUnavailable:
+        _fail_open()
+        return False
 
 
 def count_login_failure(sender, credentials, request=None, **kwargs):
@@ -152,5 +172,8 @@ def count_login_failure(sender, credentials, request=None, **kwargs):
     inactive account) counts against the address and the account named."""
     if request is None or not settings.RATELIMIT_ENABLED:
         return
-    _count("login", client_key(request))
-    _count("login", login_account_key(credentials.get("username", "")))
+    try:
+        _count("login", client_key(request))
+        _count("login", login_account_key(credentials.get("username", "")))
+    except CacheUnavailable:
+        _fail_open()

@@ -17,7 +17,8 @@ from threads.markup import render_markdown
 from threads.models import Comment, Person, Thread, bump_counter
 from threads.trees import tree_write
 
-# A second identical reply this soon after the first is a double submit.
+# A second identical reply this soon after the first is a double submit, or
+# a retry after an answer that never arrived (a 503, a dropped connection).
 DUPLICATE_WINDOW = timedelta(minutes=10)
 REPLY_REFUSED = "No replies here: the thread is locked, or the comment is deleted, removed or too deep."
 
@@ -34,13 +35,17 @@ def check_can_reply(user, thread, parent=None):
 
 def create_reply(user, thread, parent_id, body):
     """Add ``user``'s reply under the comment ``parent_id`` (or the thread when
-    ``None``) as its last child, and return it.
+    ``None``) as its last child; return ``(reply, created)``.
 
     Raises ``PermissionDenied`` when the thread is locked or the parent takes
     no replies (``Comment.can_reply``: a placeholder, deleted, removed, or
     too deep); the parent is read under the lock, so a removal that commits
     first is seen. Submitting the same body to the same parent again within
-    ``DUPLICATE_WINDOW`` returns the earlier reply instead of a copy.
+    ``DUPLICATE_WINDOW`` returns the earlier reply, with ``created`` False,
+    instead of a copy: a reply can commit and its answer still be lost (the
+    database connection dies before the answer), so clients retry, and the
+    retry must not post it twice. The lookup runs under the lock, so a retry
+    that overtakes its first attempt waits for it.
     """
     now = timezone.now()
     with tree_write(thread.pk):
@@ -53,7 +58,7 @@ def create_reply(user, thread, parent_id, body):
         siblings = Comment.objects.filter(thread=thread, parent=parent)
         duplicate = siblings.filter(author=author, body=body, created_at__gte=now - DUPLICATE_WINDOW).first()
         if duplicate is not None:
-            return duplicate
+            return duplicate, False
         last = siblings.aggregate(last=Max("position"))["last"]
         comment = Comment(
             thread=thread,
@@ -67,7 +72,7 @@ def create_reply(user, thread, parent_id, body):
         )
         comment.save()
         bump_counter(Thread, thread.pk, comment_count=1)
-    return comment
+    return comment, True
 
 
 def edit_comment(comment, user, body):

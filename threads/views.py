@@ -177,10 +177,13 @@ def _reply(request, thread, parent):
     check_can_reply(request.user, thread, parent)
     form = ReplyForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        comment = create_reply(request.user, thread, parent and parent.pk, form.cleaned_data["body"])
+        comment, created = create_reply(request.user, thread, parent and parent.pk, form.cleaned_data["body"])
         if wants_json(request):
             html = _comment_item_html(request, comment)
-            return JsonResponse({"id": comment.pk, "html": html, "parent_id": comment.parent_id}, status=201)
+            return JsonResponse(
+                {"id": comment.pk, "html": html, "parent_id": comment.parent_id, "duplicate": not created},
+                status=201 if created else 200,
+            )
         return redirect(new_comment_url(comment))
     if request.method == "POST" and wants_json(request):
         return JsonResponse({"errors": form.errors}, status=400)

@@ -53,6 +53,26 @@
     return { response, body, away };
   }
 
+  // A 503 means the database connection dropped for a moment, perhaps after
+  // what was sent had been stored. Repeating a vote sets the same value, and
+  // the server posts a repeated reply once (it answers "duplicate"), so one
+  // retry after the Retry-After it asks for is safe.
+  const RETRY_AFTER_MAX_SECONDS = 10;
+
+  const retryDelay = (response) => {
+    const seconds = Number.parseInt(response.headers.get("Retry-After") || "", 10);
+    return 1000 * Math.min(Number.isFinite(seconds) && seconds >= 0 ? seconds : 1, RETRY_AFTER_MAX_SECONDS);
+  };
+
+  async function sendWithRetry(form, makeData) {
+    const first = await send(form, makeData());
+    if (!first.response || first.response.status !== 503) return first;
+    form.dataset.pending = "1";
+    form.setAttribute("aria-busy", "true");
+    await new Promise((resolve) => setTimeout(resolve, retryDelay(first.response)));
+    return send(form, makeData());
+  }
+
   // ---- Votes -------------------------------------------------------------
 
   // The pressed button posts 0 (clear the vote), the other its direction.
@@ -65,9 +85,11 @@
   };
 
   async function vote(form, button) {
-    const data = new FormData(form);
-    if (button && button.name) data.set(button.name, button.value);
-    const { response, body, away } = await send(form, data);
+    const { response, body, away } = await sendWithRetry(form, () => {
+      const data = new FormData(form);
+      if (button && button.name) data.set(button.name, button.value);
+      return data;
+    });
     if (away) return;
     if (!response || !response.ok || !body) {
       form.dataset.plain = "1"; // let the browser post it the plain way, which always works
@@ -137,19 +159,26 @@
   }
 
   async function reply(form) {
-    const { response, body, away } = await send(form, new FormData(form));
+    const { response, body, away } = await sendWithRetry(form, () => new FormData(form));
     if (away) return;
     if (response && response.status === 400 && body && body.errors) return showErrors(form, body.errors);
     if (!response || !response.ok || !body || !body.html) {
       const status = response ? ` (error ${response.status})` : "";
-      return showErrors(form, { body: [`The reply could not be posted${status}. Please try again.`] });
+      // Without a clear answer the reply may have been stored all the same.
+      const next = !response || response.status >= 500
+        ? "It may already be posted: reload the page to check before trying again."
+        : "Please try again.";
+      return showErrors(form, { body: [`The reply could not be posted${status}. ${next}`] });
     }
     const parent = form.closest(COMMENT) || (body.parent_id && document.getElementById(`comment-${body.parent_id}`));
     const list = body.parent_id && !parent ? null : listFor(parent || null);
     if (!list) return window.location.reload();
-    const fragment = make("template");
-    fragment.innerHTML = body.html.trim();
-    list.append(fragment.content);
+    // A duplicate (a retry of a reply that was stored) may be on the page already.
+    if (!document.getElementById(`comment-${body.id}`)) {
+      const fragment = make("template");
+      fragment.innerHTML = body.html.trim();
+      list.append(fragment.content);
+    }
     if (form.classList.contains("inline-reply")) {
       form.remove();
     } else {
