@@ -160,3 +160,21 @@ def test_a_streamed_import_stores_exactly_what_an_import_of_the_whole_text_store
     assert (streamed.added, streamed.placeholders) == (whole.added, whole.placeholders)
     assert streamed.added == comments
     assert stored_comments() == rows
+
+
+def test_pieces_split_where_a_block_ends_inside_a_header(tmp_path, monkeypatch):
+    """Blocks of a few bytes end everywhere: between a header and its link,
+    inside a character, inside a CRLF."""
+    from threads.dump import reader
+
+    path = tmp_path / "small-blocks.txt"
+    write_dump(path, 60, seed=6)
+    text = path.read_text(encoding="utf-8")
+    whole = shown(read_dump(text, str(path)))
+    for block_bytes in (7, 64, 333):
+        monkeypatch.setattr(reader, "BLOCK_BYTES", block_bytes)
+        assert shown(read_dump_file(path).materialize()) == whole
+        crlf = tmp_path / "crlf.txt"
+        crlf.write_bytes(text.replace("\n", "\r\n").encode())
+        streamed = read_dump_file(crlf)
+        assert shown(streamed.materialize())[1] == whole[1]
