@@ -219,6 +219,7 @@ def _pieces(blocks):
     ``link`` follows two spaces in. ``blocks`` yields the file's lines a
     list at a time; a piece's lines are copied out of them once."""
     current, begin, offset, searched = [], 0, 0, 0
+    head_yielded = False  # the head comes first, even when empty
     for lines in blocks:
         if begin:
             current, searched = current[begin:], searched - begin
@@ -232,10 +233,10 @@ def _pieces(blocks):
                 break
             searched = link + 1
             start = _top_level_header_before(current, link)
-            if start is not None and (start > begin or not offset and not begin):
+            if start is not None and (start > begin or not head_yielded):
                 yield offset, current[begin:start]
                 offset += start - begin
-                begin = start
+                begin, head_yielded = start, True
     yield offset, current[begin:]
 
 
