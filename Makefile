@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 FIXTURE_CAPTURE := 2024-11-19T12:00:00Z
 DEV := DJANGO_DEBUG=1
 
-.PHONY: run test test-postgres bench serve check-deploy clean
+.PHONY: run test test-postgres bench bench-million serve check-deploy clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -26,6 +26,10 @@ test: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run.py
+
+# A million-comment import, streamed: peak memory and rate (about 10 minutes).
+bench-million: $(STAMP)
+	$(BIN)/python benchmarks/run.py --sizes "" --import-comments 1000000 --import-rounds 1 --no-reimport
 
 serve: $(STAMP)
 	$(BIN)/python manage.py collectstatic --no-input

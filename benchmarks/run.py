@@ -96,14 +96,17 @@ def page_table(pages):
 def write_table(pages, imports, machine, database):
     by_size = {row["comments"]: row for row in pages}
     lines = [f"Machine: {machine}. Database: {database}. {datetime.now(UTC):%Y-%m-%d %H:%M} UTC.", ""]
-    lines += [
-        "Thread page (Django test client, anonymous; median of 5 after a warm-up, 15 for the default page;",
-        "each page timed in turn with its lower bound, and the default pages of all sizes in turn):",
-        "",
-    ]
-    lines += page_table(pages)
-    lines += ["", "| comments | reply ms (median of 30, random parent) | vote ms (median of 60) |", "|---:|---:|---:|"]
-    lines += [f"| {row['comments']:,} | {row['reply_ms']} | {row['vote_ms']} |" for row in pages]
+    if pages:
+        lines += [
+            "Thread page (Django test client, anonymous; median of 5 after a warm-up, 15 for the default page;",
+            "each page timed in turn with its lower bound, and the default pages of all sizes in turn):",
+            "",
+            *page_table(pages),
+            "",
+            "| comments | reply ms (median of 30, random parent) | vote ms (median of 60) |",
+            "|---:|---:|---:|",
+        ]
+        lines += [f"| {row['comments']:,} | {row['reply_ms']} | {row['vote_ms']} |" for row in pages]
     if 1000 in by_size and 10000 in by_size:
         first_pages = by_size[10000]["default"]["ms"] / by_size[1000]["default"]["ms"]
         lines.append(f"\nDefault first page, 10,000 vs 1,000 comments: {first_pages:.2f}x (target <= 1.5x).")
@@ -117,7 +120,7 @@ def write_table(pages, imports, machine, database):
             "|---|---:|---:|---:|",
             f"| import_dump, {imports['comments']:,} comments (median of {imports['rounds']}) | "
             f"{imports['import_rate']:,} | {imports['import_s']} | {imports['peak_rss_mb']} MB |",
-            f"| same file again, unchanged (median of {imports['rounds']}) | {imports['reimport_rate']:,} | "
+            f"| same file again, unchanged (median of {imports['rounds']}) | {imports['reimport_rate'] or 0:,} | "
             f"{imports['reimport_s']} | |",
             f"| raw executemany of the same {imports['rows']:,} rows and its commit (median of {imports['rounds']}) | "
             f"{imports['raw_rate']:,} | {imports['raw_s']} | |",
@@ -127,7 +130,8 @@ def write_table(pages, imports, machine, database):
             f"against the insert alone, before its commit ({imports['raw_uncommitted_s']} s): "
             f"{imports['ratio_to_uncommitted']:.2f}.",
             "Re-import time / import time, by round: "
-            f"{', '.join(f'{pair:.2f}' for pair in imports['reimport_vs_import'])} (target < 1).",
+            f"{', '.join(f'{pair:.2f}' for pair in imports['reimport_vs_import']) or 'not run'} (target < 1).",
+            f"Dump file: {imports['file_mb']} MB.",
             f"Merging a capture whose 100,000-character comment was edited: {imports['long_edit_merge_ms']} ms.",
         ]
     return "\n".join(lines)
@@ -137,15 +141,18 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--sizes", default="100,1000,10000")
     parser.add_argument("--import-comments", type=int, default=100_000, help="0 skips the import benchmark")
+    parser.add_argument("--import-rounds", type=int, default=5)
+    parser.add_argument("--no-reimport", action="store_true", help="skip the unchanged re-import (reads a dump whole)")
     args = parser.parse_args()
     database_url, database = scratch_database_url()
     env = bench_environment(database_url)
     subprocess.run([sys.executable, "manage.py", "migrate", "-v0"], env=env, cwd=ROOT, check=True)
     subprocess.run([sys.executable, "manage.py", "collectstatic", "--no-input", "-v0"], env=env, cwd=ROOT, check=True)
-    pages = run_json(["benchmarks/pages.py", "--sizes", args.sizes], env)["pages"]
+    pages = run_json(["benchmarks/pages.py", "--sizes", args.sizes], env)["pages"] if args.sizes else []
     imports = None
     if args.import_comments:
-        imports = run_json(["benchmarks/imports.py", "--comments", str(args.import_comments)], env)
+        command = ["benchmarks/imports.py", f"--comments={args.import_comments}", f"--rounds={args.import_rounds}"]
+        imports = run_json([*command, *(["--no-reimport"] if args.no_reimport else [])], env)
     machine = f"{platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}"
     table = write_table(pages, imports, machine, database)
     print(table)
