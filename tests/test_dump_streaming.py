@@ -92,6 +92,27 @@ def test_what_cannot_stream_is_read_whole_with_the_same_result(tmp_path, shape, 
     assert dump._whole is not None and streamed == whole
 
 
+def test_an_excerpt_that_lost_two_columns_everywhere_streams_as_it_reads_whole(tmp_path):
+    """Its replies' links sit where top-level links do; read piece by piece,
+    they would all become top-level comments."""
+    path = tmp_path / "excerpt.txt"
+    text = (VARIANTS / "link_page_chromeless.txt").read_text(encoding="utf-8")
+    path.write_text("\n".join(line[2:] for line in text.split("\n")), encoding="utf-8")
+    whole, streamed, _ = both_ways(path)
+    assert streamed == whole
+    assert [depth for depth, *_ in streamed[1]] == [0, 1, 0]
+
+
+@pytest.mark.parametrize("name", ["bob\u00a0", "\u00a0"])
+def test_a_name_ending_in_a_no_break_space_is_a_header_both_ways(tmp_path, name):
+    path = tmp_path / "nbsp.txt"
+    text = (VARIANTS / "link_page_chromeless.txt").read_text(encoding="utf-8")
+    path.write_text(text.replace("spindrift@sh.example", name), encoding="utf-8")
+    whole, streamed, _ = both_ways(path)
+    assert streamed == whole
+    assert len(whole[1]) == 3 and whole[1][2][3] == name
+
+
 def test_an_error_late_in_a_streamed_file_names_its_line(tmp_path):
     path = tmp_path / "late.txt"
     write_dump(path, 1000, seed=4)

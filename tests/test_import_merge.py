@@ -14,7 +14,7 @@ from threads.dump.parser import parse_dump
 from threads.dump.writer import write_dump
 from threads.exporter import export_thread
 from threads.importer import import_dump, import_dump_file
-from threads.importer.identity import first_sentence
+from threads.importer.identity import first_sentence, text_key
 from threads.models import Capture, Comment, Person, Thread
 
 pytestmark = pytest.mark.usefixtures("trees_stay_intact")
@@ -152,6 +152,17 @@ def test_comment_edited_between_captures_stays_one_comment_with_the_newer_body(d
     assert (varyk_after.imported_upvotes, varyk_after.imported_downvotes) == (12, 3)
     assert varyk_after.edited_at == later - timedelta(days=1)
     assert varyk_after.created_at == varyk.created_at
+
+
+def test_an_edited_comment_takes_its_new_identity_so_the_same_capture_again_changes_nothing(db, seed_text):
+    import_dump_file(SEED_FULL, captured_at=CAPTURED_AT)
+    edited = seed_text.replace("Imagine manacling yourself", "Imagine chaining yourself")
+    later = CAPTURED_AT + timedelta(days=1)
+    assert import_dump(edited, source="edited.txt", captured_at=later).updated == 1
+    varyk = by_author("Varyk")
+    assert varyk.body_key == text_key(varyk.body)
+    again = import_dump(edited, source="edited.txt", captured_at=later)
+    assert (again.added, again.updated, again.unchanged) == (0, 0, 15)
 
 
 def test_an_older_capture_never_overwrites_a_newer_one(db, seed_text):

@@ -344,6 +344,36 @@ class TestContextRootEditedBetweenCaptures:
         assert shown[0] == shown[1]
 
 
+def comment_text(header, body, depth=0, age="1 day ago"):
+    pad = " " * (2 * depth + 2)
+    meta = "".join(f"{pad}  {token}\n" for token in ("link", "fedilink", "arrow-up", "3", "·", age))
+    return f"{pad}• {header}\n{meta}\n{pad}  {body}\n\n"
+
+
+HARBOUR = "A post about the harbour flooding again.\n\n"
+
+
+def test_a_short_shared_opening_does_not_make_another_comment_an_edit(db):
+    """'Yes.' opens many comments: a context view of a new comment of the
+    same author is not an edit of their old one."""
+    full = (
+        HARBOUR
+        + comment_text("bob@lemm.ee", "The water reached the bakery steps this morning.")
+        + comment_text("alice@lemmy.world", "Yes. The barrier is late again, as always.", 1)
+        + comment_text("carol@x.org", "Does anyone have photos of the market road?")
+    )
+    context = (
+        HARBOUR
+        + comment_text("alice@lemmy.world", "Yes. I have photos from the market road, posting them tonight.")
+        + comment_text("carol@x.org", "Thank you, that would help a lot!", 1)
+    )
+    import_dump(full, source="full.txt", captured_at=CAPTURED_AT)
+    report = import_dump(context, source="context.txt", captured_at=LATER)
+    assert report.added == 2
+    assert Comment.objects.get(body__startswith="Yes. The barrier").parent.author.name == "bob"
+    assert Comment.objects.get(body__startswith="Yes. I have photos").ancestry_unknown
+
+
 def test_a_long_edited_comment_still_merges_as_an_edit(db, seed_text):
     long_body = " ".join(f"word{n}" for n in range(20_000))
     first = seed_text.replace("    Hot take, I doubt", f"    {long_body} Hot take, I doubt", 1)

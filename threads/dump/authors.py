@@ -12,6 +12,9 @@ import re
 from threads.dump.formats import BADGE_NAMES
 
 BADGE_LINE_RE = re.compile(r"^(?=.)(OP)?(M)?(A)?(B)?$")
+# What may stand between a header and its ``link``: a cake, a shield, or a
+# badge line that one of those icons broke off the header.
+PRE_TOKEN_RE = re.compile(r"^(?:cake|shield|(?=.)(?:OP)?M?A?B?)$")
 HOST_AND_BADGES_RE = re.compile(r"^([a-z0-9-]+(?:\.[a-z0-9-]+)+)((?:OP)?M?A?B?)$")
 LOCAL_BADGES_RE = re.compile(r"^(.*[^A-Z])((?:OP)?M?A?B?)$")
 # Cloudflare's "email address obfuscation" shows any name@host as this text.

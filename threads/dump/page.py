@@ -16,8 +16,9 @@ post. None of this is comment grammar: that is the parser's.
 import re
 from dataclasses import dataclass
 
+from threads.dump.authors import PRE_TOKEN_RE
 from threads.dump.errors import DumpError
-from threads.dump.formats import BULLET, FormatError, age_window, parse_count
+from threads.dump.formats import BULLET, HOST_RE, FormatError, age_window, parse_count
 from threads.dump.languages import LANGUAGE_NAMES
 
 WRAPPER_LINE_RE = re.compile(r'^"" (?P<title>.+) - \S+$')
@@ -42,12 +43,10 @@ NAVBAR_MARKERS = {
 POST_HEADER_RE = re.compile(r"^(?P<left>\S.* to \S.*?) ·(?: (?P<age>\S.*))?$")
 POST_ICONS = {"trash", "lock", "pin"}
 THUMBNAILS = {"external-link"}
-HOST_RE = re.compile(r"^[a-z0-9-]+(?:\.[a-z0-9-]+)+$")
 CROSS_POSTS = "cross-posted to:"
 SUBSCRIBE = "Subscribe from Remote Instance"
 HEADER_START_RE = re.compile(rf"^( +){BULLET} \S")
 FIRST_LINE_HEADER_RE = re.compile(rf"^{BULLET} \S")
-PRE_TOKEN_RE = re.compile(r"^(?:cake|shield|(?=.)(?:OP)?M?A?B?)$")
 
 
 @dataclass
@@ -260,7 +259,7 @@ class _Chrome:
 
     def read_domain(self):
         line = self.peek()
-        if line and HOST_RE.match(line):
+        if line and HOST_RE.match(line):  # a domain: lemmy-ui prints the link's host
             self.index += 1
             return line
         return ""

@@ -21,6 +21,7 @@ from threads.dump import legacy
 from threads.dump.authors import (
     BADGE_LINE_RE,
     OBFUSCATED_EMAIL,
+    PRE_TOKEN_RE,
     badges_of,
     hidden_author,
     legacy_author,
@@ -42,7 +43,8 @@ from threads.dump.formats import (
 )
 from threads.dump.parsed import CURRENT, LEGACY, DumpComment, ParsedDump
 
-BULLET_LINE_RE = re.compile(r"^( *)• (.*\S)$")
+# A bullet and anything after it (a display name may end in a NO-BREAK SPACE).
+BULLET_LINE_RE = re.compile(r"^( *)• (.+)$")
 PERCENT_RE = re.compile(r"^\d{1,3}%$")
 AGE_SHAPED_RE = re.compile(r"^(\d+ \S+ ago|in \d+ \S+)$")
 COUNT_LIKE_RE = re.compile(r"^-?\d+(?:\.\d+)?[KMBT]?$")
@@ -181,8 +183,8 @@ class PieceParser:
         """Parse a piece that starts at a top-level comment; return its roots."""
         self.load(lines, offset)
         header = self.header_at(0)
-        if header is None:
-            raise ValueError(f"{self.source}:{offset + 1}: a piece must start at a comment header")
+        if header is None:  # the reader split where no header starts: its fault, still the file's line
+            self.fail(1, "a comment header was expected here")
         return self.comments_from(0, header)
 
     def comments_from(self, index, header):
@@ -283,7 +285,7 @@ class PieceParser:
                         index + 1, f"comment header at indent {indent}; headers sit at an even indent of 2 or more"
                     )
                 return indent, match[2]
-            if not (token in PRE_TOKENS or BADGE_LINE_RE.match(token)):
+            if not PRE_TOKEN_RE.match(token):
                 return None
             probe += 1
         return None

@@ -15,9 +15,9 @@ give the same dump (``tests/test_dump_streaming.py``).
 """
 
 import codecs
-import re
 from pathlib import Path
 
+from threads.dump.authors import PRE_TOKEN_RE
 from threads.dump.errors import DumpError
 from threads.dump.formats import BULLET, SEPARATOR, age_window
 from threads.dump.mojibake import repair_mojibake
@@ -31,12 +31,9 @@ from threads.dump.page import (
     strip_wrapper_line,
 )
 from threads.dump.parsed import CURRENT, ParsedDump
-from threads.dump.parser import PieceParser, check_characters, detect_layout, parse_lines
+from threads.dump.parser import BULLET_LINE_RE, PieceParser, check_characters, detect_layout, parse_lines
 
-TOP_LEVEL_BULLET = f"  {BULLET} "
 TOP_LEVEL_LINK = "    link"
-# What may sit between a top-level header and its link: cake, shield, badges.
-TOP_LEVEL_PRE_TOKEN_RE = re.compile(r"^    (?:cake|shield|(?=.)(?:OP)?M?A?B?)$")
 INTACT_SEPARATOR = f"    {SEPARATOR}"
 BLOCK_BYTES = 1 << 20
 
@@ -105,7 +102,12 @@ class StreamedDump:
         _, head = next(self._pieces)
         self._first = next(self._pieces, None)
         probe = head + (self._first[1] if self._first else [])
-        streamable = self._first is not None and detect_layout(probe) == CURRENT and INTACT_SEPARATOR in probe
+        # A search excerpt whose first line lost its indent may have lost it
+        # everywhere, which only a whole read can tell.
+        excerpt = bool(head) and head[0].startswith(f"{BULLET} ")
+        streamable = (
+            self._first is not None and not excerpt and detect_layout(probe) == CURRENT and INTACT_SEPARATOR in probe
+        )
         self._whole = None if streamable else self._read_whole()
         if self._whole is not None:
             self.article, self.post, self.layout = self._whole.article, self._whole.post, self._whole.layout
@@ -244,10 +246,11 @@ def _top_level_header_before(lines, link):
     """The index of the top-level header the ``link`` line at ``link``
     closes (0 included), or ``None``."""
     for index in range(link - 1, max(link - 5, -1), -1):
-        line = lines[index]
-        if line.startswith(TOP_LEVEL_BULLET) and line[len(TOP_LEVEL_BULLET) :].strip():
-            return index
-        if not TOP_LEVEL_PRE_TOKEN_RE.match(line):
+        line = lines[index].rstrip(" ")
+        bullet = BULLET_LINE_RE.match(line)
+        if bullet:
+            return index if len(bullet[1]) == 2 else None
+        if not (line.startswith("    ") and PRE_TOKEN_RE.match(line[4:])):
             return None
     return None
 

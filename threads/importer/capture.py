@@ -25,7 +25,7 @@ from threads.importer.identity import (
     article_fingerprint,
     comment_key,
     first_sentence,
-    identifies_thread,
+    is_identifying,
     new_empty_fingerprint,
     normalise_text,
     post_fingerprint,
@@ -205,7 +205,7 @@ def thread_sharing_comments(dump, instance):
     root's ancestry unknown) on any of its comments, since the fuller
     capture shows that root deeper down.
     """
-    keys = {comment_key(parsed, instance) for parsed in dump.real_comments() if identifies_thread(parsed)}
+    keys = {comment_key(parsed, instance) for parsed in dump.real_comments() if is_identifying(parsed)}
     if not keys:
         return None
     context_view = len(dump.comments) == 1

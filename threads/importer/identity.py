@@ -50,7 +50,9 @@ def stored_key(row):
     return row.author__name, host, row.body_key
 
 
-def identifies_thread(parsed):
+def is_identifying(parsed):
+    """Whether a comment says enough to tell it apart: a known author's, not
+    a bot's, not a short "Thanks!"."""
     return parsed.author_known and not parsed.is_bot and len(normalise_text(parsed.body)) >= MIN_IDENTIFYING_BODY
 
 

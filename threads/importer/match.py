@@ -10,7 +10,7 @@ parent. On top of those the matcher recognises
   under its real parent.
 """
 
-from threads.importer.identity import normalise_text
+from threads.importer.identity import MIN_IDENTIFYING_BODY, is_identifying, normalise_text
 from threads.models import Comment
 
 SIMILAR_BODY_RATIO = 0.6
@@ -20,11 +20,13 @@ COMPARED_WORDS = 2000
 
 
 def similar_text(old, new):
-    """Whether ``new`` reads as an edit of ``old``: the same first sentence,
-    or at least ``SIMILAR_BODY_RATIO`` of their word pairs in common (Dice's
+    """Whether ``new`` reads as an edit of ``old``: the same first sentence
+    (one long enough to say something: "Yes." opens many comments), or at
+    least ``SIMILAR_BODY_RATIO`` of their word pairs in common (Dice's
     coefficient over the first ``COMPARED_WORDS`` words of each)."""
     old, new = normalise_text(old), normalise_text(new)
-    if old.split(". ")[0] == new.split(". ")[0]:
+    first = old.split(". ")[0]
+    if len(first) >= MIN_IDENTIFYING_BODY and first == new.split(". ")[0]:
         return True
     old_words, new_words = old.split(" ")[:COMPARED_WORDS], new.split(" ")[:COMPARED_WORDS]
     size = 2 if min(len(old_words), len(new_words)) >= 2 else 1
@@ -145,10 +147,12 @@ class Matcher:
         return lambda node: self.share_replies(node, parsed) or self.similar_body(node, parsed)
 
     def share_replies(self, node, parsed):
-        """Whether the two have a reply in common, looking through placeholders
-        (a gap of two levels puts a placeholder under a placeholder)."""
+        """Whether the two have a reply in common that says something (not a
+        bot's, not a short "Thanks!"), looking through placeholders (a gap of
+        two levels puts a placeholder under a placeholder)."""
         existing = set(_reply_keys(node.children, lambda child: child.key))
-        return any(key in existing for key in _reply_keys(parsed.children, self.key_of))
+        replies = _reply_keys(parsed.children, lambda reply: self.key_of(reply) if is_identifying(reply) else None)
+        return any(key in existing for key in replies)
 
     def similar_body(self, node, parsed):
         if node.pk not in self.bodies:

@@ -162,7 +162,7 @@ class Merge:
         if row.edited_at and (not parsed.edited or new.body_key == row.body_key):
             new = new._replace(edited_at=row.edited_at)
         if any(getattr(row, name) != getattr(new, name) for name in COMPARED):
-            node.changes = new
+            node.changes, node.key = new, self.key_of(parsed)
             self.report.updated += 1
         else:
             self.report.unchanged += 1
@@ -204,7 +204,7 @@ class Merge:
         content of its parsed comment (the author resolved, the body rendered
         once, here, never on a page view). A filled placeholder also gets
         its creation time; a stored comment keeps its own estimate."""
-        content = self.rows.content_of(node.parsed, node.key)
+        content = self.rows.content_of(node.parsed, self.key_of(node.parsed))
         values = content._asdict()
         values["edited_at"] = node.changes.edited_at
         if not node.row.is_placeholder:
