@@ -134,6 +134,10 @@ def test_double_blank_line_for_a_horizontal_rule_is_kept_in_the_body(seed_text):
         ("OPM", ("OPM", "", ())),
         ("Toes♀@ani.social", ("Toes♀", "ani.social", ())),
         ("someone@xn--bcher-kva.exampleB", ("someone", "xn--bcher-kva.example", ("bot",))),
+        ("spammer@lemmy.worldBanned", ("spammer", "lemmy.world", ())),
+        ("spammer@lemmy.worldMBanned from community", ("spammer", "lemmy.world", ("mod",))),
+        ("gone@lemmy.worlddeleted by creator", ("gone", "lemmy.world", ())),
+        ("IAmBanned", ("IAmBanned", "", ())),
     ],
 )
 def test_header_text_splits_name_host_and_badges(text, expected):

@@ -142,6 +142,29 @@ class TestLinkPosts:
         assert (report.added, report.updated, report.unchanged) == (0, 0, 3)
         assert database_state()[:3] == before[:3]
 
+    def test_another_link_post_sharing_one_comment_is_another_thread(self, db):
+        """A moderator's reminder under two posts does not make them one, and
+        the second never takes over the first's title, author or domain."""
+        reminder = comment_text("modbot@lemmy.example", "Reminder: keep it civil and stay on the topic, please.")
+        first = variant("link_page.txt").replace("  • spindrift@sh.example", reminder + "  • spindrift@sh.example")
+        other = (
+            first.replace("Tide table for the winter solstice week", "Ferry timetable for the island route")
+            .replace("tides.example.net", "ferry.example.com")
+            .replace("old_salt@lemmy.example to", "deckhand@lemmy.example to")
+            .replace("barnacle_bill@coast.social", "gull@coast.social")
+            .replace("old_salt@lemmy.exampleOP", "deckhand@lemmy.exampleOP")
+            .replace("spindrift@sh.example", "tern@sh.example")
+        )
+        import_dump(first, source="tides.txt", captured_at=CAPTURED_AT)
+        import_dump(other, source="ferry.txt", captured_at=CAPTURED_AT)
+        assert sorted(Thread.objects.values_list("title", "link_domain")) == [
+            ("Ferry timetable for the island route", "ferry.example.com"),
+            ("Tide table for the winter solstice week", "tides.example.net"),
+        ]
+        bare = variant("link_page_chromeless.txt").replace("barnacle_bill", "gull").replace("old_salt", "deckhand")
+        import_dump(reminder + bare.replace("spindrift", "tern2"), source="bare.txt", captured_at=CAPTURED_AT)
+        assert Thread.objects.count() == 3
+
     def test_unrelated_link_posts_sharing_only_short_or_bot_comments_stay_apart(self, db):
         short = (
             variant("wrapper_bare.txt")
@@ -372,6 +395,18 @@ def test_a_short_shared_opening_does_not_make_another_comment_an_edit(db):
     assert report.added == 2
     assert Comment.objects.get(body__startswith="Yes. The barrier").parent.author.name == "bob"
     assert Comment.objects.get(body__startswith="Yes. I have photos").ancestry_unknown
+
+
+def test_a_context_view_of_a_since_deleted_comment_merges_into_it(db, context_text):
+    import_dump_file(SEED_FULL, captured_at=CAPTURED_AT)
+    before = Comment.objects.count()
+    root_body = context_text.split("    The fun part is", 1)[1].split("\n\n      • BombOmOm", 1)[0]
+    deleted = context_text.replace("    The fun part is" + root_body, "    deleted by creator", 1)
+    report = import_dump(deleted, source="later.txt", captured_at=LATER)
+    assert (report.added, report.updated) == (0, 1)
+    assert Comment.objects.count() == before
+    root = Comment.objects.get(author__name="BombOmOm", level=1)
+    assert root.status == "deleted" and root.parent.author.name == "RubberDuck"
 
 
 def test_a_long_edited_comment_still_merges_as_an_edit(db, seed_text):

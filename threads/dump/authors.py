@@ -17,6 +17,9 @@ BADGE_LINE_RE = re.compile(r"^(?=.)(OP)?(M)?(A)?(B)?$")
 PRE_TOKEN_RE = re.compile(r"^(?:cake|shield|(?=.)(?:OP)?M?A?B?)$")
 HOST_AND_BADGES_RE = re.compile(r"^([a-z0-9-]+(?:\.[a-z0-9-]+)+)((?:OP)?M?A?B?)$")
 LOCAL_BADGES_RE = re.compile(r"^(.*[^A-Z])((?:OP)?M?A?B?)$")
+# Whole-word pills of newer lemmy-ui for a banned or deleted account, glued
+# on like the badge letters.
+STATUS_LABEL_RE = re.compile(r"Banned from community|Banned|deleted by creator")
 # Cloudflare's "email address obfuscation" shows any name@host as this text.
 OBFUSCATED_EMAIL = "[email protected]"
 OBFUSCATED_AUTHOR_RE = re.compile(r"^(@?\[email protected\])((?:OP)?M?A?B?)$")
@@ -28,13 +31,17 @@ def split_header_text(text):
     Split at the last ``@``: display names may contain ``@`` and spaces but a
     host is lowercase, so an upper-case tail after it can only be badges.
     Without a host the tail is stripped only after a non-capital, so a name
-    such as ``TeamDE`` keeps its letters.
+    such as ``TeamDE`` keeps its letters. lemmy-ui 0.19.11 and later also
+    glue whole words for a banned or deleted account (``Banned``, ``Banned
+    from community``, ``deleted by creator``); after a host they are taken
+    off, and not kept: they say nothing about who wrote the comment.
     """
     name, at, rest = text.rpartition("@")
     if at and name:
-        match = HOST_AND_BADGES_RE.match(rest)
-        if match:
-            return name, match[1], badges_of(match[2])
+        for tail in (rest, STATUS_LABEL_RE.sub("", rest)):
+            match = HOST_AND_BADGES_RE.match(tail)
+            if match:
+                return name, match[1], badges_of(match[2])
     return split_local_name(text)
 
 

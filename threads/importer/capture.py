@@ -22,6 +22,7 @@ from threads.dump.errors import DumpError
 from threads.dump.formats import SCORE_ONLY, parse_age
 from threads.dump.reader import read_dump, read_dump_file
 from threads.importer.identity import (
+    EMPTY_ARTICLE_PREFIX,
     article_fingerprint,
     comment_key,
     first_sentence,
@@ -32,7 +33,7 @@ from threads.importer.identity import (
     stored_key,
 )
 from threads.importer.merge import Merge
-from threads.importer.store import badge_text, person_key, resolve_people
+from threads.importer.store import badge_text, chunks, person_key, resolve_people
 from threads.markup import render_dump_text
 from threads.models import Capture, Comment, Thread
 from threads.trees import tree_write
@@ -197,38 +198,53 @@ def find_thread(dump, instance):
 
 
 def thread_sharing_comments(dump, instance):
-    """The link post (a thread without an article) that has the most of this
+    """The link post (a thread without an article) that shares most of this
     dump's identifying comments, or ``None``.
 
-    A full capture matches on its top-level comments; a context view on its
-    root, wherever that sits; and a thread begun by a context view (its
-    root's ancestry unknown) on any of its comments, since the fuller
-    capture shows that root deeper down.
+    A full capture is looked up by its top-level comments; a context view by
+    its root, wherever that sits; and a thread begun by a context view (its
+    root's ancestry unknown) by any of its comments, since the fuller
+    capture shows that root deeper down. One shared comment is not enough
+    where the smaller of the two shows more: a comment found in several
+    threads (a moderator's reminder, a repost) counts for none of them, a
+    full page never joins a thread that another full page named, and the
+    shared comments must be at least half of what the smaller one shows.
     """
     keys = {comment_key(parsed, instance) for parsed in dump.real_comments() if is_identifying(parsed)}
     if not keys:
         return None
     context_view = len(dump.comments) == 1
-    link_posts = Comment.objects.filter(thread__body="", origin=Comment.Origin.IMPORTED, is_placeholder=False)
-    fields = ("thread_id", "author__name", "author__instance", "author__instance_known", "body_key")
     if context_view:
         looked_up = {comment_key(dump.comments[0], instance)} & keys
-        rows = link_posts.filter(body_key__in=[key[2] for key in looked_up])
     else:
         looked_up = {comment_key(parsed, instance) for parsed in dump.comments if not parsed.is_placeholder} & keys
-        rows = link_posts.filter(parent=None, body_key__in=[key[2] for key in looked_up])
-    begun_by_context = link_posts.filter(
-        thread__in=Comment.objects.filter(thread__body="", ancestry_unknown=True).values("thread_id")
+    link_posts = Comment.objects.filter(thread__body="", origin=Comment.Origin.IMPORTED, is_placeholder=False)
+    begun_by_context = Comment.objects.filter(thread__body="", ancestry_unknown=True, parent=None).values("thread_id")
+    searches = (
+        (link_posts if context_view else link_posts.filter(parent=None), looked_up),
+        (link_posts.filter(thread__in=begun_by_context), keys),
     )
-    shared = Counter()
-    for queryset, wanted in ((rows, looked_up), (begun_by_context, keys)):
-        for row in queryset.values_list(*fields, named=True):
-            if stored_key(row) in wanted:
-                shared[row.thread_id] += 1
-    if not shared:
+    fields = ("thread_id", "author__name", "author__instance", "author__instance_known", "body_key")
+    found = set()
+    for comments, wanted in searches:
+        for chunk in chunks(sorted({key[2] for key in wanted}), 500):
+            for row in comments.filter(body_key__in=chunk).values_list(*fields, named=True):
+                if stored_key(row) in wanted:
+                    found.add((row.thread_id, stored_key(row)))
+    threads_of = Counter(key for _, key in found)
+    shared = Counter(thread_id for thread_id, key in found if threads_of[key] == 1)
+    named = post_fingerprint(dump.post) if dump.post is not None and dump.post.author else None
+    candidates = Thread.objects.filter(pk__in=shared).values_list("pk", "fingerprint", "comment_count")
+    likely = {
+        pk: shared[pk]
+        for pk, fingerprint, count in candidates
+        if not (named and not fingerprint.startswith(EMPTY_ARTICLE_PREFIX) and fingerprint != named)
+        and 2 * shared[pk] >= min(len(keys), count)
+    }
+    if not likely:
         return None
-    best = max(shared.values())
-    return Thread.objects.get(pk=min(pk for pk, count in shared.items() if count == best))
+    best = max(likely.values())
+    return Thread.objects.get(pk=min(pk for pk, count in likely.items() if count == best))
 
 
 def update_thread(thread, dump, captured_at, title, instance):

@@ -131,17 +131,21 @@ class Matcher:
         )
 
     def edited_context_root(self, parsed):
-        """A context view's root edited since an earlier capture of the
-        thread: the same author's comment anywhere in it, with a reply in
-        common or a similar body. It stays where the fuller capture put it."""
-        if parsed.is_placeholder or not parsed.author_known or parsed.status != Comment.Status.NORMAL:
+        """A context view's root edited, deleted or removed since an earlier
+        capture of the thread: the same author's comment anywhere in it, with
+        a reply in common or (edited) a similar body. It stays where the
+        fuller capture put it."""
+        if parsed.is_placeholder or not parsed.author_known:
             return None
         if self.by_author is None:
             self.by_author = {}
             for node in self.tree.nodes.values():
                 if node.matchable and not node.is_placeholder:
                     self.by_author.setdefault(node.key[:2], []).append(node)
-        return self.first_unclaimed(self.by_author.get(self.key_of(parsed)[:2], ()), self.is_edit_of(parsed))
+        candidates = self.by_author.get(self.key_of(parsed)[:2], ())
+        if parsed.status != Comment.Status.NORMAL:  # its text is gone: only its replies can tell
+            return self.first_unclaimed(candidates, lambda node: self.share_replies(node, parsed))
+        return self.first_unclaimed(candidates, self.is_edit_of(parsed))
 
     def is_edit_of(self, parsed):
         return lambda node: self.share_replies(node, parsed) or self.similar_body(node, parsed)

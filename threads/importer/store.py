@@ -185,7 +185,7 @@ def resolve_people(authors):
     people = {}
 
     def load(names):
-        for chunk in _chunks(sorted(names), 500):
+        for chunk in chunks(sorted(names), 500):
             for person in Person.objects.imported().filter(name__in=chunk):
                 people[person_key(person.name, person.instance, person.instance_known)] = person
 
@@ -209,6 +209,6 @@ def person_key(name, instance, instance_known=True):
     return name, instance if instance_known else None
 
 
-def _chunks(items, size):
+def chunks(items, size):
     for start in range(0, len(items), size):
         yield items[start : start + size]
