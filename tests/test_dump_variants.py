@@ -317,3 +317,11 @@ def test_an_article_past_the_size_cap_is_refused_at_the_line_that_passes_it():
     with pytest.raises(DumpError, match=r"^big.txt:2: the article passes 50 bytes, the most an import takes$"):
         read_dump(text, "big.txt", max_article_bytes=50)
     assert parse_dump(text, max_article_bytes=10_000).comments
+
+
+def test_a_language_or_a_name_longer_than_any_lemmy_shows_is_refused_at_its_line():
+    text = variant("wrapper_bare.txt")
+    with pytest.raises(DumpError, match=r"^long.txt:6: a language name of 80 characters where the language goes$"):
+        read_dump(text.replace("    English\n", "    " + "x" * 80 + "\n", 1), "long.txt")
+    with pytest.raises(DumpError, match=r"^long.txt:3: an author's name of 300 characters$"):
+        read_dump(text.replace("wavewatcher@coast.social", "w" * 300, 1), "long.txt")

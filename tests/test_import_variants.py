@@ -13,6 +13,7 @@ from django.core.management import CommandError, call_command
 from tests.conftest import CAPTURED_AT, SEED_CONTEXT, SEED_FULL, VARIANTS, variant
 from tests.damage import damage
 from tests.html import parse_html
+from threads.dump.errors import DumpError
 from threads.dump.formats import SCORE_ONLY
 from threads.dump.parser import parse_dump
 from threads.exporter import export_thread
@@ -221,6 +222,25 @@ class TestPages:
         import_dump(variant("cloudflare.txt"), source="cf.txt", captured_at=CAPTURED_AT)
         page = parse_html(client.get(Thread.objects.get().get_absolute_url()))
         assert [span.text for span in page.find_all("span", cls="unknown")] == ["unknown", "unknown"]
+
+
+def test_an_older_capture_keeps_neither_its_title_nor_its_instance(db):
+    import_dump(variant("wrapper.txt"), source="new.txt", captured_at=LATER)
+    older = variant("wrapper.txt").replace('"" Ferry timetable changes', '"" Ferry timetable')
+    import_dump(older, source="old.txt", captured_at=CAPTURED_AT)
+    assert Thread.objects.get().title == "Ferry timetable changes for the island route"
+
+
+def test_a_capture_with_another_instance_is_refused_and_without_one_takes_the_threads(db):
+    """Authors shown without a host are the rendering instance's own: another
+    instance would make every one of them a new person."""
+    import_dump(variant("legacy.txt"), source="first.txt", captured_at=CAPTURED_AT, instance="lemmy.example")
+    before = database_state()
+    with pytest.raises(DumpError, match=r"earlier captures were imported with --instance lemmy\.example"):
+        import_dump(variant("legacy.txt"), source="other.txt", captured_at=LATER, instance="lemmy.world")
+    assert database_state() == before
+    report = import_dump(variant("legacy.txt"), source="again.txt", captured_at=LATER)
+    assert report.added == 0 and Comment.objects.count() == 8
 
 
 class TestWrapperLine:

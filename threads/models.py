@@ -30,7 +30,7 @@ from mptt.models import MPTTModel, TreeForeignKey
 from mptt.querysets import TreeQuerySet
 
 from threads.db import allocate_tree_ids
-from threads.dump.formats import NO_SCORE, SCORE_ONLY, UP_AND_DOWN
+from threads.dump.formats import MAX_LANGUAGE_LENGTH, MAX_NAME_LENGTH, NO_SCORE, SCORE_ONLY, UP_AND_DOWN
 from threads.ranking import sort_key
 
 # Thread action URLs (threads/urls.py) that a slug must not shadow.
@@ -71,7 +71,7 @@ class Person(models.Model):
     username, so an account that renamed itself appears as two people.
     """
 
-    name = models.CharField(max_length=255)
+    name = models.CharField(max_length=MAX_NAME_LENGTH)
     UNKNOWN_HOST = "?"
 
     instance = models.CharField(
@@ -438,13 +438,15 @@ class Comment(MPTTModel, VoteCounts, CommentRules):
         Person, null=True, blank=True, on_delete=models.PROTECT, related_name="comments", db_index=False
     )
     author_shown = models.CharField(
-        max_length=255, blank=True, help_text="The author as the page showed it when no person could be told from it."
+        max_length=MAX_NAME_LENGTH,
+        blank=True,
+        help_text="The author as the page showed it when no person could be told from it.",
     )
     badges = models.CharField(max_length=32, blank=True, help_text="Comma-separated: op, mod, admin, bot.")
     is_distinguished = models.BooleanField(default=False)
     is_cake_day = models.BooleanField(default=False)
     status = models.CharField(max_length=8, choices=Status.choices, default=Status.NORMAL)
-    language = models.CharField(max_length=64, blank=True)
+    language = models.CharField(max_length=MAX_LANGUAGE_LENGTH, blank=True)
     body = models.TextField(blank=True)
     body_html = models.TextField(blank=True, editable=False)
     body_key = models.CharField(max_length=40, blank=True, editable=False)

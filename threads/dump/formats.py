@@ -69,6 +69,10 @@ UNIT_BANDS = {
 # The importer subtracts an age from the capture time; a larger one would
 # leave the years a datetime can hold.
 MAX_AGE_YEARS = 1000
+# The longest names a dump may hold; far beyond any lemmy-ui shows (Lemmy caps
+# display names at a few dozen characters), and the columns they are stored in.
+MAX_NAME_LENGTH = 255
+MAX_LANGUAGE_LENGTH = 64
 # Vote counts are stored in integer columns (PostgreSQL's hold 2**31 - 1);
 # no Lemmy post has come near it.
 MAX_COUNT = 2**31 - 1

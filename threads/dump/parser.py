@@ -32,6 +32,8 @@ from threads.dump.formats import (
     BADGE_ORDER,
     BULLET,
     INDETERMINATE,
+    MAX_LANGUAGE_LENGTH,
+    MAX_NAME_LENGTH,
     NO_SCORE,
     SCORE_ONLY,
     SEPARATOR,
@@ -323,6 +325,8 @@ class PieceParser:
             self.warn_once(
                 header_text, f"{comment.line}: read {header_text!r} as {name!r} with badges {', '.join(badges)}"
             )
+        if len(header_text) > MAX_NAME_LENGTH:
+            self.fail(comment.line - self.offset, f"an author's name of {len(header_text):,} characters")
         comment.author_name, comment.author_instance, comment.instance_known = name, instance, known
         if comment.badges:  # a badge line below the header adds to the glued ones
             badges = tuple(sorted(set(comment.badges) | set(badges), key=BADGE_ORDER.index))
@@ -351,7 +355,7 @@ class PieceParser:
         if token not in KNOWN_TOKENS and not _looks_like_age(token):
             if COUNT_LIKE_RE.match(token):
                 expect.unexpected(token, "a language or 'arrow-up' (a bare score is lemmy-ui 0.19.3 or older)")
-            comment.language = token
+            self.read_language(expect, token, comment)
             token = expect.next_token("an age")
         voted = token in CURRENT_VOTE_TOKENS
         if token == "heart":
@@ -392,6 +396,14 @@ class PieceParser:
         comment.age = token
         return expect.index, fedilinked
 
+    def read_language(self, expect, token, comment):
+        """The line before the votes is the comment's language, whatever its
+        name (lemmy-ui shows each in its own language); a longer line than
+        any language name is something else out of place."""
+        if len(token) > MAX_LANGUAGE_LENGTH:
+            self.fail(expect.index, f"a language name of {len(token):,} characters where the language goes")
+        comment.language = token
+
     def read_age(self, expect, token):
         try:
             parse_age(token)
@@ -414,7 +426,7 @@ class PieceParser:
                 )
             if token in KNOWN_TOKENS:
                 expect.unexpected(token, "a score glued to an age (lemmy-ui 0.19.3 and older)")
-            comment.language = token
+            self.read_language(expect, token, comment)
             token = expect.next_token("a score glued to an age")
         if COUNT_LIKE_RE.match(token):
             try:

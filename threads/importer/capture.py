@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from django.conf import settings
-from django.db import DatabaseError, transaction
+from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
 
 from threads.dump.authors import split_header_text
@@ -39,6 +39,8 @@ from threads.models import Capture, Comment, Thread
 from threads.trees import tree_write
 
 logger = logging.getLogger(__name__)
+# The advisory lock that link-post imports take around finding their thread.
+LINK_POST_LOOKUP_LOCK = 0x7468_7264
 TITLE_LENGTH_LIMIT = Thread._meta.get_field("title").max_length
 UNTITLED = "Untitled post"
 
@@ -141,6 +143,9 @@ def import_parsed(dump, *, source, captured_at=None, title=None, instance="", dr
     report = ImportReport(source=source, dry_run=dry_run)
     with transaction.atomic():
         thread, report.thread_created = find_or_create_thread(dump, captured_at, title, instance)
+        if not report.thread_created:
+            instance = instance_of(thread, instance, source)
+            dump = dump.materialize()  # a merge reads the whole capture: before the tree lock, not under it
         with tree_write(thread.pk):
             Merge(thread, dump, captured_at, instance, report, progress).apply()
             update_thread(thread, dump, captured_at, title, instance)
@@ -160,8 +165,33 @@ def import_parsed(dump, *, source, captured_at=None, title=None, instance="", dr
     return report
 
 
+def instance_of(thread, instance, source):
+    """The instance whose page a capture of a stored thread shows: the one
+    its earlier captures were imported with. Authors shown without a host
+    are that instance's own, so another one would make them other people
+    and add their comments again."""
+    if instance == thread.source_instance or not Comment.objects.filter(thread=thread).exists():
+        return instance
+    if not instance:
+        return thread.source_instance
+    earlier = f"with --instance {thread.source_instance}" if thread.source_instance else "without --instance"
+    raise DumpError(
+        0,
+        f"this thread's earlier captures were imported {earlier}, this one with --instance {instance}: authors "
+        "shown without a host would become other people; import it as the earlier ones were",
+        source,
+    )
+
+
 def find_or_create_thread(dump, captured_at, title, instance):
-    """Return ``(thread, created)`` for the post a dump shows."""
+    """Return ``(thread, created)`` for the post a dump shows.
+
+    A link post is found by its comments, so two imports of one at once
+    could each miss the other's new thread: on PostgreSQL they take turns
+    (SQLite's writers always do)."""
+    if not normalise_text(dump.article) and connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [LINK_POST_LOOKUP_LOCK])
     thread, fingerprint = find_thread(dump, instance)
     if thread is not None:
         return thread, False
@@ -262,7 +292,7 @@ def update_thread(thread, dump, captured_at, title, instance):
     if post is not None and post.author and (newest or not thread.community):
         fields += apply_page_post(thread, post, captured_at, instance)
     old_title = thread.title
-    set_title(thread, dump, title)
+    set_title(thread, dump, title, newest)
     if thread.title != old_title:
         thread.slug = ""  # made again from the new title; links with the old one redirect
         fields.append("slug")
@@ -275,14 +305,17 @@ def update_thread(thread, dump, captured_at, title, instance):
     thread.save(update_fields=fields)
 
 
-def set_title(thread, dump, given):
-    """The title by precedence: given on import, found in a dump, derived
-    from the article or, for a link post, from its top-level comments."""
+def set_title(thread, dump, given, newest):
+    """The title by precedence: given on import, found in a dump (the newest
+    capture's: a post's title can be edited), derived from the article or,
+    for a link post, from its top-level comments."""
     found = dump.post.title if dump.post is not None else ""
     if given:
         thread.title, thread.title_source = given, Thread.TitleSource.GIVEN
-    elif found and thread.title_source != Thread.TitleSource.GIVEN:
+    elif found and thread.title_source == Thread.TitleSource.DERIVED:
         thread.title, thread.title_source = found, Thread.TitleSource.DUMP
+    elif found and thread.title_source == Thread.TitleSource.DUMP and newest:
+        thread.title = found
     elif thread.title_source == Thread.TitleSource.DERIVED:
         thread.title = derived_title(thread)
     thread.title = thread.title[:TITLE_LENGTH_LIMIT] or UNTITLED
