@@ -156,3 +156,28 @@ def test_concurrent_replies_votes_and_imports_keep_every_tree_and_counter_exact(
         assert (thread.local_upvotes, thread.local_downvotes) == (thread.ups, thread.downs)
     doubled = Vote.objects.values("user", "thread", "comment").annotate(n=Count("pk")).filter(n__gt=1)
     assert list(doubled) == []
+
+
+def test_two_imports_of_one_link_post_at_once_make_one_thread():
+    """A link post is found by its comments, so each import could miss the
+    other's new thread; they take turns instead."""
+    text = generate_dump(400, seed=21, article_paragraphs=0)
+    outcome = Outcome()
+    start = threading.Barrier(2)
+
+    def importer_of(name):
+        def work():
+            start.wait()
+            import_dump(text, source=name, captured_at=CAPTURED_AT)
+
+        return work
+
+    workers = [threading.Thread(target=run_worker, args=(outcome, importer_of(f"{n}.txt"))) for n in range(2)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join(timeout=120)
+    assert outcome.failures == []
+    assert Thread.objects.count() == 1
+    assert Comment.objects.filter(is_placeholder=False).count() == 400
+    assert_trees_intact()

@@ -162,8 +162,8 @@ class TestLinkPosts:
             ("Ferry timetable for the island route", "ferry.example.com"),
             ("Tide table for the winter solstice week", "tides.example.net"),
         ]
-        bare = variant("link_page_chromeless.txt").replace("barnacle_bill", "gull").replace("old_salt", "deckhand")
-        import_dump(reminder + bare.replace("spindrift", "tern2"), source="bare.txt", captured_at=CAPTURED_AT)
+        bare = variant("link_page_chromeless.txt").replace("barnacle_bill", "puffin").replace("old_salt", "skipper")
+        import_dump(reminder + bare.replace("spindrift", "cormorant"), source="bare.txt", captured_at=CAPTURED_AT)
         assert Thread.objects.count() == 3
 
     def test_unrelated_link_posts_sharing_only_short_or_bot_comments_stay_apart(self, db):

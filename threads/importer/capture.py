@@ -15,6 +15,7 @@ from pathlib import Path
 
 from django.conf import settings
 from django.db import DatabaseError, connection, transaction
+from django.db.models import Count
 from django.utils import timezone
 
 from threads.dump.authors import split_header_text
@@ -250,31 +251,55 @@ def thread_sharing_comments(dump, instance):
         looked_up = {comment_key(parsed, instance) for parsed in dump.comments if not parsed.is_placeholder} & keys
     link_posts = Comment.objects.filter(thread__body="", origin=Comment.Origin.IMPORTED, is_placeholder=False)
     begun_by_context = Comment.objects.filter(thread__body="", ancestry_unknown=True, parent=None).values("thread_id")
-    searches = (
-        (link_posts if context_view else link_posts.filter(parent=None), looked_up),
-        (link_posts.filter(thread__in=begun_by_context), keys),
-    )
-    fields = ("thread_id", "author__name", "author__instance", "author__instance_known", "body_key")
-    found = set()
-    for comments, wanted in searches:
-        for chunk in chunks(sorted({key[2] for key in wanted}), 500):
-            for row in comments.filter(body_key__in=chunk).values_list(*fields, named=True):
-                if stored_key(row) in wanted:
-                    found.add((row.thread_id, stored_key(row)))
-    threads_of = Counter(key for _, key in found)
-    shared = Counter(thread_id for thread_id, key in found if threads_of[key] == 1)
-    named = post_fingerprint(dump.post) if dump.post is not None and dump.post.author else None
-    candidates = Thread.objects.filter(pk__in=shared).values_list("pk", "fingerprint", "comment_count")
-    likely = {
-        pk: shared[pk]
-        for pk, fingerprint, count in candidates
-        if not (named and not fingerprint.startswith(EMPTY_ARTICLE_PREFIX) and fingerprint != named)
-        and 2 * shared[pk] >= min(len(keys), count)
+    by_top_level = link_posts if context_view else link_posts.filter(parent=None)
+    found = {
+        "top level": _shared_keys(by_top_level, looked_up),
+        "begun by a context view": _shared_keys(link_posts.filter(thread__in=begun_by_context), keys),
     }
+    threads_of = Counter(key for pairs in found.values() for _, key in set(pairs))
+    shared = {
+        search: Counter(thread_id for thread_id, key in pairs if threads_of[key] == 1)
+        for search, pairs in found.items()
+    }
+    candidates = set(shared["top level"]) | set(shared["begun by a context view"])
+    named = post_fingerprint(dump.post) if dump.post is not None and dump.post.author else None
+    sizes = {
+        pk: (fingerprint, count)
+        for pk, fingerprint, count in Thread.objects.filter(pk__in=candidates).values_list(
+            "pk", "fingerprint", "comment_count"
+        )
+    }
+    top_level_sizes = Counter(
+        dict(
+            link_posts.filter(thread__in=candidates, parent=None)
+            .values_list("thread_id")
+            .annotate(count=Count("pk"))
+            .values_list("thread_id", "count")
+        )
+    )
+    likely = {}
+    for pk in candidates:
+        fingerprint, count = sizes[pk]
+        if named and not fingerprint.startswith(EMPTY_ARTICLE_PREFIX) and fingerprint != named:
+            continue  # another full page named another post
+        by_top, by_all = shared["top level"][pk], shared["begun by a context view"][pk]
+        if 2 * by_top >= min(len(looked_up), top_level_sizes[pk]) > 0 or 2 * by_all >= min(len(keys), count) > 0:
+            likely[pk] = by_top + by_all
     if not likely:
         return None
     best = max(likely.values())
     return Thread.objects.get(pk=min(pk for pk, count in likely.items() if count == best))
+
+
+def _shared_keys(comments, wanted):
+    """``(thread id, key)`` of the stored ``comments`` whose keys are ``wanted``."""
+    fields = ("thread_id", "author__name", "author__instance", "author__instance_known", "body_key")
+    found = []
+    for chunk in chunks(sorted({key[2] for key in wanted}), 500):
+        for row in comments.filter(body_key__in=chunk).values_list(*fields, named=True):
+            if stored_key(row) in wanted:
+                found.append((row.thread_id, stored_key(row)))
+    return found
 
 
 def update_thread(thread, dump, captured_at, title, instance):
