@@ -1,11 +1,16 @@
 """A dump file streamed one top-level comment at a time reads exactly as the
 same file read whole: the fast path for large imports is the slow path."""
 
+import tempfile
+from pathlib import Path
+
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from tests.conftest import CAPTURED_AT, SEED_CONTEXT, SEED_FULL, VARIANTS
 from tests.damage import damage
-from tests.synthetic_dumps import write_dump
+from tests.synthetic_dumps import generate_dump, write_dump
 from threads.dump.errors import DumpError
 from threads.dump.reader import read_dump, read_dump_file
 from threads.importer import import_dump, import_dump_file
@@ -199,3 +204,53 @@ def test_pieces_split_where_a_block_ends_inside_a_header(tmp_path, monkeypatch):
         crlf.write_bytes(text.replace("\n", "\r\n").encode())
         streamed = read_dump_file(crlf)
         assert shown(streamed.materialize())[1] == whole[1]
+
+
+DAMAGE_BASES = [generate_dump(40, seed=9, gap_rate=0.1).encode(), (VARIANTS / "full_page.txt").read_bytes()]
+
+
+@st.composite
+def damaged_dumps(draw):
+    """A dump with a few faults where they are hardest to name alike:
+    lines lost before a top-level header, cut files, stray tabs, carriage
+    returns and bytes that are not UTF-8, anywhere, even inside a character."""
+    data = bytearray(draw(st.sampled_from(DAMAGE_BASES)))
+    for _ in range(draw(st.integers(1, 3))):
+        lines = bytes(data).split(b"\n")
+        fault = draw(st.sampled_from(["lines lost before a header", "cut", "tab", "cr", "bad byte"]))
+        if fault == "lines lost before a header":
+            headers = [index for index, line in enumerate(lines) if line.startswith("  • ".encode())]
+            if not headers:
+                continue
+            header = draw(st.sampled_from(headers))
+            del lines[max(0, header - draw(st.integers(1, 8))) : header]
+            data = bytearray(b"\n".join(lines))
+        elif fault == "cut" and data:
+            del data[draw(st.integers(0, len(data) - 1)) :]
+        elif fault != "cut":
+            position = draw(st.integers(0, len(data)))
+            data[position:position] = {"tab": b"\t", "cr": b"\r", "bad byte": b"\xff"}[fault]
+    return bytes(data)
+
+
+def outcome(read):
+    try:
+        return shown(read())
+    except DumpError as error:
+        return str(error)
+
+
+@settings(max_examples=150, deadline=None)
+@given(data=damaged_dumps(), block_bytes=st.sampled_from([5, 64, 1 << 20]))
+def test_a_damaged_file_is_refused_streamed_where_it_is_refused_whole(data, block_bytes):
+    from threads.dump import reader
+
+    with tempfile.TemporaryDirectory() as directory:
+        path = Path(directory) / "damaged.txt"
+        path.write_bytes(data)
+        whole = outcome(lambda: read_dump(data, str(path)))
+        saved, reader.BLOCK_BYTES = reader.BLOCK_BYTES, block_bytes
+        try:
+            assert outcome(lambda: read_dump_file(path).materialize()) == whole
+        finally:
+            reader.BLOCK_BYTES = saved

@@ -60,19 +60,28 @@ CURRENT_LAYOUT_TOKENS = CURRENT_VOTE_TOKENS | {"arrow-down", SEPARATOR}
 # How far below a misplaced ``link`` a metadata block must reach its age to
 # be one (the longest block has a dozen lines).
 METADATA_REACH = 14
+BAD_CHARACTERS = (
+    ("\t", "tab character; dumps are indented with spaces"),
+    ("\r", "carriage return inside a line"),
+)
 
 
 def check_characters(text, source="<dump>"):
-    """Refuse tabs and lone carriage returns, naming their line; return the
-    text with CRLF line ends made LF."""
-    if "\t" in text:
-        raise DumpError(
-            text[: text.index("\t")].count("\n") + 1, "tab character; dumps are indented with spaces", source
-        )
+    """Refuse tabs and lone carriage returns, naming the line of the first;
+    return the text with CRLF line ends made LF."""
     text = text.replace("\r\n", "\n")
-    if "\r" in text:
-        raise DumpError(text[: text.index("\r")].count("\n") + 1, "carriage return inside a line", source)
+    refuse_characters(text, source)
     return text
+
+
+def refuse_characters(text, source, lines_before=0):
+    """Raise ``DumpError`` at the first tab or carriage return in ``text``
+    (whose CRLFs are already LF), the first by position, so that a file
+    checked a block at a time is refused where it is refused whole."""
+    found = [(text.find(character), message) for character, message in BAD_CHARACTERS if character in text]
+    if found:
+        index, message = min(found)
+        raise DumpError(lines_before + text.count("\n", 0, index) + 1, message, source)
 
 
 def parse_dump(text, source="<dump>", **options):
@@ -140,10 +149,13 @@ class PieceParser:
         self.head_lines = None
         self.offset = 0
 
-    def load(self, lines, offset):
+    def load(self, lines, offset, after=None):
+        """Take the next piece; ``after`` is the file's line that follows it
+        (``None`` at the end), which errors name as a whole read would."""
         self.lines = [line.rstrip(" ") for line in lines]
         self.indents = [len(line) - len(line.lstrip(" ")) for line in self.lines]
         self.offset = offset
+        self.after = None if after is None else after.rstrip(" ")
         self.readings = {}  # legacy: id(comment) -> the readings of its glued line
 
     def fail(self, line, message):
@@ -159,10 +171,10 @@ class PieceParser:
             self.warned.add(key)
             self.warnings.append(f"{self.source}:{message}")
 
-    def head(self, lines, offset=0):
+    def head(self, lines, offset=0, after=None):
         """Parse the head of a dump: the article, then any comments before
         the first piece; return ``(article, roots)``."""
-        self.load(lines, offset)
+        self.load(lines, offset, after)
         self.head_lines = self.lines
         index, article_lines, size = 0, [], 0
         header = None
@@ -181,9 +193,9 @@ class PieceParser:
             index += 1
         return _trim_blank_lines(article_lines), self.comments_from(index, header)
 
-    def piece(self, lines, offset):
+    def piece(self, lines, offset, after=None):
         """Parse a piece that starts at a top-level comment; return its roots."""
-        self.load(lines, offset)
+        self.load(lines, offset, after)
         header = self.header_at(0)
         if header is None:  # the reader split where no header starts: its fault, still the file's line
             self.fail(1, "a comment header was expected here")
@@ -519,11 +531,12 @@ class _MetadataReader:
         if index < len(parser.lines) and parser.indents[index] == self.indent and parser.lines[index]:
             self.index = index + 1
             return parser.lines[index][self.indent :]
-        if index >= len(parser.lines):
+        line = parser.lines[index] if index < len(parser.lines) else parser.after
+        if line is None:
             parser.fail(index, f"metadata ends early: the file stops where {expected} was expected")
-        if not parser.lines[index].strip():
+        if not line.strip():
             parser.fail(index + 1, f"metadata ends early: blank line where {expected} was expected")
-        parser.fail(index + 1, f"metadata line at indent {parser.indents[index]}, expected {self.indent}")
+        parser.fail(index + 1, f"metadata line at indent {len(line) - len(line.lstrip(' '))}, expected {self.indent}")
 
     def count(self, comment, signed=False):
         token = self.next_token("a count")

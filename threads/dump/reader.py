@@ -15,6 +15,7 @@ give the same dump (``tests/test_dump_streaming.py``).
 """
 
 import codecs
+import itertools
 from pathlib import Path
 
 from threads.dump.authors import PRE_TOKEN_RE
@@ -31,7 +32,14 @@ from threads.dump.page import (
     strip_wrapper_line,
 )
 from threads.dump.parsed import CURRENT, ParsedDump
-from threads.dump.parser import BULLET_LINE_RE, PieceParser, check_characters, detect_layout, parse_lines
+from threads.dump.parser import (
+    BULLET_LINE_RE,
+    PieceParser,
+    check_characters,
+    detect_layout,
+    parse_lines,
+    refuse_characters,
+)
 
 TOP_LEVEL_LINK = "    link"
 INTACT_SEPARATOR = f"    {SEPARATOR}"
@@ -39,13 +47,22 @@ BLOCK_BYTES = 1 << 20
 
 
 def decode_dump(data, source="<dump>"):
-    """Decode a dump's bytes as UTF-8, naming the line of the first bad byte."""
+    """Decode a dump's bytes as UTF-8, naming the line of the first bad byte
+    or of a tab or carriage return before it: the first fault by position
+    is the one a streamed read, a block at a time, meets first."""
     try:
         return data.decode("utf-8").removeprefix("\ufeff")
     except UnicodeDecodeError as error:
-        line = data[: error.start].count(b"\n") + 1
-        message = f"bytes that are not UTF-8 (byte {error.start}: {data[error.start]:#04x})"
-        raise DumpError(line, message, source) from None
+        before = data[: error.start].decode("utf-8").replace("\r\n", "\n")
+        refuse_characters(before.removesuffix("\r"), source)
+        raise not_utf8(data, error.start, source) from None
+
+
+def not_utf8(data, start, source, lines_before=0, bytes_before=0):
+    """The ``DumpError`` for the bad byte at ``start`` of ``data``, which
+    follows ``lines_before`` lines and ``bytes_before`` bytes of the file."""
+    line = lines_before + data.count(b"\n", 0, start) + 1
+    return DumpError(line, f"bytes that are not UTF-8 (byte {bytes_before + start}: {data[start]:#04x})", source)
 
 
 def read_dump(data, source="<dump>", *, article_only=False, max_article_bytes=None):
@@ -99,7 +116,7 @@ class StreamedDump:
         self.max_article_bytes = max_article_bytes
         self._file = path.open("rb")
         self._pieces = _pieces(self._line_blocks())
-        _, head = next(self._pieces)
+        _, head, head_after = next(self._pieces)
         self._first = next(self._pieces, None)
         probe = head + (self._first[1] if self._first else [])
         # A search excerpt whose first line lost its indent may have lost it
@@ -123,7 +140,7 @@ class StreamedDump:
             self.warnings.append(f"{source}:1: {restored}")
         bound = age_window(self.post.age) if self.post is not None and self.post.age and not self.post.edited else None
         self._parser = PieceParser(source, CURRENT, article_only, max_article_bytes, bound)
-        self.article, self._head_roots = self._parser.head(lines)
+        self.article, self._head_roots = self._parser.head(lines, after=head_after)
 
     def _read_whole(self):
         self._file.close()
@@ -143,12 +160,14 @@ class StreamedDump:
         pending, lines_before = "", 0
         while True:
             block = self._file.read(BLOCK_BYTES)
+            held, _ = decoder.getstate()  # the start of a character the last block cut
             try:
                 text = decoder.decode(block, final=not block)
             except UnicodeDecodeError as error:
-                line = lines_before + block[: error.start].count(b"\n") + 1
-                message = f"bytes that are not UTF-8 (byte {self.read_bytes + error.start}: {block[error.start]:#04x})"
-                raise DumpError(line, message, self.source) from None
+                data = held + block
+                before = (pending + data[: error.start].decode("utf-8")).replace("\r\n", "\n")
+                refuse_characters(before.removesuffix("\r"), self.source, lines_before)
+                raise not_utf8(data, error.start, self.source, lines_before, self.read_bytes - len(held)) from None
             if not self.read_bytes:
                 text = text.removeprefix("\ufeff")
             self.read_bytes += len(block)
@@ -157,7 +176,7 @@ class StreamedDump:
             if "\r" in text:
                 text = text.replace("\r\n", "\n")
             # A carriage return ending a block may be the first half of a CRLF.
-            self._refuse_characters(text[:-1] if block and text.endswith("\r") else text, lines_before)
+            refuse_characters(text[:-1] if block and text.endswith("\r") else text, self.source, lines_before)
             if not block:
                 yield [text]
                 return
@@ -165,15 +184,6 @@ class StreamedDump:
             pending = lines.pop()
             lines_before += len(lines)
             yield lines
-
-    def _refuse_characters(self, text, lines_before):
-        for character, message in (
-            ("\t", "tab character; dumps are indented with spaces"),
-            ("\r", "carriage return inside a line"),
-        ):
-            if character in text:
-                line = lines_before + text[: text.index(character)].count("\n") + 1
-                raise DumpError(line, message, self.source)
 
     def roots(self):
         """Yield the top-level comments, each with its replies, in dump order."""
@@ -183,12 +193,11 @@ class StreamedDump:
         try:
             had_comments = bool(self._head_roots)
             yield from self._head_roots
-            pieces = self._pieces if self._first is None else _chained(self._first, self._pieces)
-            for offset, lines in pieces:
+            for offset, lines, after in itertools.chain([self._first], self._pieces):
                 sidebar = sidebar_after_comments(lines, 0, self.source, offset + 1) if self._full_page else None
-                if sidebar is not None:
-                    self._community, lines = lines[sidebar], lines[:sidebar]
-                roots = self._parser.piece(lines, offset)
+                if sidebar is not None:  # read whole, the sidebar is blanked
+                    self._community, lines, after = lines[sidebar], lines[:sidebar], ""
+                roots = self._parser.piece(lines, offset, after)
                 self.parsed_chars += sum(map(len, lines)) + len(lines)
                 had_comments = had_comments or bool(roots)
                 yield from roots
@@ -215,11 +224,13 @@ class StreamedDump:
 
 
 def _pieces(blocks):
-    """Yield ``(offset, lines)``: the head (everything before the first
-    top-level comment), then each top-level comment with its replies, split
-    where the parser starts a top-level comment: a bullet at indent 2 whose
-    ``link`` follows two spaces in. ``blocks`` yields the file's lines a
-    list at a time; a piece's lines are copied out of them once."""
+    """Yield ``(offset, lines, after)``: the head (everything before the
+    first top-level comment), then each top-level comment with its replies,
+    split where the parser starts a top-level comment: a bullet at indent 2
+    whose ``link`` follows two spaces in. ``after`` is the line after the
+    piece, the next one's header (``None`` for the last). ``blocks`` yields
+    the file's lines a list at a time; a piece's lines are copied out of
+    them once."""
     current, begin, offset, searched = [], 0, 0, 0
     head_yielded = False  # the head comes first, even when empty
     for lines in blocks:
@@ -236,10 +247,10 @@ def _pieces(blocks):
             searched = link + 1
             start = _top_level_header_before(current, link)
             if start is not None and (start > begin or not head_yielded):
-                yield offset, current[begin:start]
+                yield offset, current[begin:start], current[start]
                 offset += start - begin
                 begin, head_yielded = start, True
-    yield offset, current[begin:]
+    yield offset, current[begin:], None
 
 
 def _top_level_header_before(lines, link):
@@ -253,8 +264,3 @@ def _top_level_header_before(lines, link):
         if not (line.startswith("    ") and PRE_TOKEN_RE.match(line[4:])):
             return None
     return None
-
-
-def _chained(first, rest):
-    yield first
-    yield from rest
