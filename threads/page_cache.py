@@ -28,6 +28,9 @@ the placeholder replaced with their own token, so no token leaves its
 visitor. The placeholder is derived from ``SECRET_KEY``: no one can put it
 into a comment to have other visitors' tokens written there.
 
+The same generations keep the front page's thread count (``thread_count``),
+which only adding or deleting threads retires.
+
 **Bounds.** Only canonical URLs are stored (known parameters with valid
 values, ``canonical_query``), so junk query strings cannot fill the cache;
 pages live ``VISITOR_PAGE_SECONDS`` (relative times such as "5 minutes
