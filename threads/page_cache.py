@@ -31,6 +31,10 @@ into a comment to have other visitors' tokens written there.
 The same generations keep the front page's thread count (``thread_count``),
 which only adding or deleting threads retires.
 
+**One render at a time.** When a page is missing, one request renders it
+and the others asking for it under the same generations wait for that
+render (``_rendered_meanwhile``) instead of rendering it too.
+
 **Bounds.** Only canonical URLs are stored (known parameters with valid
 values, ``canonical_query``), so junk query strings cannot fill the cache;
 pages live ``VISITOR_PAGE_SECONDS`` (relative times such as "5 minutes
@@ -40,7 +44,9 @@ off. Any cache error, or a cache that answers nothing, means the page is
 rendered as without the cache.
 """
 
+import hashlib
 import logging
+import time
 from functools import partial
 from uuid import uuid4
 
@@ -62,6 +68,9 @@ LISTING = "listing"
 THREADS = "threads"
 # Generations outlive the pages stored under them; one that is gone is made anew.
 GENERATION_SECONDS = 24 * 3600
+# How long a visitor waits for another request's render of the same page, and how often it looks.
+RENDER_WAIT_SECONDS = 10
+RENDER_POLL_SECONDS = 0.05
 
 # What forms of a cached page hold instead of a CSRF token: letters and
 # digits only, so that escaping leaves it as it is.
@@ -141,13 +150,42 @@ def visitor_page(request, render, *, scopes, version=None, cacheable=True):
         return render(get_token(request))
     key = f"visitor-page:{request.get_full_path()}"
     content, generations = _lookup(key, (SITE, *scopes), version)
+    # Who renders this page under these generations: one request at a time.
+    rendering = "visitor-rendering:" + hashlib.sha1(f"{key}:{generations}:{version}".encode()).hexdigest()
+    if content is None and generations is not None and not _cache_call(cache.add, rendering, 1, RENDER_WAIT_SECONDS):
+        content = _rendered_meanwhile(key, rendering, generations, version)
     if content is not None:
         return HttpResponse(_with_token(content, request))
-    response = render(str(CSRF_PLACEHOLDER))
-    if response.status_code == 200:
-        _store(key, generations, version, response.content, seconds)
+    try:
+        response = render(str(CSRF_PLACEHOLDER))
+        if response.status_code == 200:
+            _store(key, generations, version, response.content, seconds)
+    finally:
+        if generations is not None:
+            _cache_call(cache.delete, rendering)
     response.content = _with_token(response.content, request)
     return response
+
+
+def _rendered_meanwhile(key, rendering, generations, version):
+    """Wait for the render another request is making of this page under the
+    same generations, and return it; ``None`` if it stored nothing.
+
+    A thread voted on while many visitors read it is retired at every vote,
+    and without this each of them would render it at once, all for the
+    same generation. The waiting visitor saw the generation current when it
+    came, so a page rendered under it shows every write committed by then.
+    """
+    deadline = time.monotonic() + RENDER_WAIT_SECONDS
+    while time.monotonic() < deadline:
+        time.sleep(RENDER_POLL_SECONDS)
+        found = _cache_call(cache.get_many, [key, rendering]) or {}
+        stored = found.get(key)
+        if stored is not None and stored[0] == (generations, version):
+            return stored[1]
+        if rendering not in found:
+            return None
+    return None
 
 
 def thread_count():
