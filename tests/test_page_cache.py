@@ -5,10 +5,12 @@ import re
 from io import StringIO
 from unittest import mock
 
+from django.core.cache import cache
 from django.core.cache.backends.base import BaseCache
 from django.core.management import call_command
 from django.test import Client, TestCase, override_settings
 
+from forum.cache import breaker
 from tests.conftest import CAPTURED_AT, SEED_CONTEXT, SEED_FULL
 from tests.factories import make_comment, make_person, make_reply, make_thread, make_user
 from tests.html import parse_html
@@ -242,7 +244,7 @@ class VisitorCacheBoundsTests(TestCase):
         expected = comparable(self.client.get(url).content.decode())
         member = Client()
         member.force_login(make_user("alice"))
-        with mock.patch("threads.page_cache.cache", FailingCache("", {})):
+        with mock.patch("forum.cache.cache", FailingCache("", {})):
             for page in (url, f"{url}?all=1", "/"):
                 with self.subTest(page=page):
                     response = Client().get(page)
@@ -251,6 +253,7 @@ class VisitorCacheBoundsTests(TestCase):
             self.assertEqual(comparable(Client().get(url).content.decode()), expected)
             self.assertEqual(member.post(f"/comments/{self.comment.pk}/vote/", {"value": "1"}).status_code, 302)
             self.assertEqual(member.post(f"/comments/{self.comment.pk}/reply/", {"body": "Still"}).status_code, 302)
+        breaker.reset()
         self.assertContains(Client().get(url), "Still")
 
     def test_the_cache_can_be_switched_off(self):
@@ -274,7 +277,7 @@ class OneRenderAtATimeTests(TestCase):
         self.renders = mock.patch.object(views, "_thread_page", wraps=views._thread_page)
 
     def test_a_visitor_gets_the_page_another_request_was_rendering(self):
-        real_add, others = page_cache.cache.add, []
+        real_add, others = cache.add, []
 
         def add(key, *args):
             # The first visitor finds the render taken by a request that is still at it.
@@ -287,7 +290,7 @@ class OneRenderAtATimeTests(TestCase):
 
         with (
             self.renders as renders,
-            mock.patch.object(page_cache.cache, "add", side_effect=add),
+            mock.patch.object(cache, "add", side_effect=add),
             mock.patch.object(page_cache.time, "sleep", side_effect=sleep),
         ):
             response = self.client.get(self.url)
@@ -296,14 +299,14 @@ class OneRenderAtATimeTests(TestCase):
         self.assertNotIn(str(CSRF_PLACEHOLDER), response.content.decode())
 
     def test_a_render_that_stored_nothing_ends_the_wait(self):
-        real_add = page_cache.cache.add
+        real_add = cache.add
 
         def add(key, *args):
             return False if "visitor-rendering" in key else real_add(key, *args)
 
         with (
             self.renders as renders,
-            mock.patch.object(page_cache.cache, "add", side_effect=add),
+            mock.patch.object(cache, "add", side_effect=add),
             mock.patch.object(page_cache, "RENDER_POLL_SECONDS", 0),
         ):
             self.assertEqual(self.client.get(self.url).status_code, 200)

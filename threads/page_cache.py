@@ -40,8 +40,8 @@ values, ``canonical_query``), so junk query strings cannot fill the cache;
 pages live ``VISITOR_PAGE_SECONDS`` (relative times such as "5 minutes
 ago" age that long, and a write the cache never heard of, such as SQL run
 by hand, shows within it). ``VISITOR_PAGE_SECONDS = 0`` turns the cache
-off. Any cache error, or a cache that answers nothing, means the page is
-rendered as without the cache.
+off. While the cache is unavailable (``forum.cache``) pages are rendered
+as without it, and a cache that answers nothing is a miss.
 """
 
 import hashlib
@@ -52,13 +52,14 @@ from uuid import uuid4
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.core.cache import cache
 from django.db import connection, transaction
 from django.db.models.signals import post_delete, post_save
 from django.http import HttpResponse
 from django.middleware.csrf import get_token
 from django.utils.crypto import salted_hmac
 from django.utils.functional import SimpleLazyObject
+
+from forum.cache import CacheUnavailable, breaker, shared
 
 logger = logging.getLogger(__name__)
 
@@ -102,22 +103,22 @@ def thread_changed(thread_id, *, listed=False):
 
 def _retire(scopes):
     """New generations for ``scopes``; one scope (a comment vote's) is a plain
-    ``SET``, half the cost of django-redis's pipelined ``set_many``."""
-    try:
-        if len(scopes) == 1:
-            cache.set(_generation_key(scopes[0]), uuid4().hex, GENERATION_SECONDS)
-        else:
-            cache.set_many({_generation_key(scope): uuid4().hex for scope in scopes}, GENERATION_SECONDS)
-    except Exception:  # any backend's failure: the pages then live out their timeout
-        logger.warning("could not retire cached pages of %s", ", ".join(scopes), exc_info=True)
+    ``SET``, half the cost of django-redis's pipelined ``set_many``. While the
+    cache is down there is nothing to retire: it serves no pages."""
+    generations = {_generation_key(scope): uuid4().hex for scope in scopes}
+    if len(generations) == 1:
+        _cached("set", *generations.popitem(), GENERATION_SECONDS)
+    else:
+        _cached("set_many", generations, GENERATION_SECONDS)
 
 
-def _cache_call(method, *args):
-    """A cache call that answers ``None`` when the cache fails."""
+def _cached(method, *args):
+    """``forum.cache.shared.<method>(*args)``, or ``None`` while the cache is
+    unavailable: the page is then rendered as without the cache."""
     try:
-        return method(*args)
-    except Exception:  # any backend's failure: render as if there were no cache
-        logger.warning("page cache unavailable", exc_info=True)
+        return getattr(shared, method)(*args)
+    except CacheUnavailable:
+        breaker.warn_during_outage(logger, "Cache unavailable: visitors' pages are rendered for each request")
         return None
 
 
@@ -152,7 +153,7 @@ def visitor_page(request, render, *, scopes, version=None, cacheable=True):
     content, generations = _lookup(key, (SITE, *scopes), version)
     # Who renders this page under these generations: one request at a time.
     rendering = "visitor-rendering:" + hashlib.sha1(f"{key}:{generations}:{version}".encode()).hexdigest()
-    if content is None and generations is not None and not _cache_call(cache.add, rendering, 1, RENDER_WAIT_SECONDS):
+    if content is None and generations is not None and not _cached("add", rendering, 1, RENDER_WAIT_SECONDS):
         content = _rendered_meanwhile(key, rendering, generations, version)
     if content is not None:
         return HttpResponse(_with_token(content, request))
@@ -162,7 +163,7 @@ def visitor_page(request, render, *, scopes, version=None, cacheable=True):
             _store(key, generations, version, response.content, seconds)
     finally:
         if generations is not None:
-            _cache_call(cache.delete, rendering)
+            _cached("delete", rendering)
     response.content = _with_token(response.content, request)
     return response
 
@@ -179,7 +180,7 @@ def _rendered_meanwhile(key, rendering, generations, version):
     deadline = time.monotonic() + RENDER_WAIT_SECONDS
     while time.monotonic() < deadline:
         time.sleep(RENDER_POLL_SECONDS)
-        found = _cache_call(cache.get_many, [key, rendering]) or {}
+        found = _cached("get_many", [key, rendering]) or {}
         stored = found.get(key)
         if stored is not None and stored[0] == (generations, version):
             return stored[1]
@@ -208,7 +209,7 @@ def _lookup(key, scopes, version=None):
     the cache cannot say). Missing generations are made here, before the
     caller reads the database."""
     generation_keys = [_generation_key(scope) for scope in scopes]
-    found = _cache_call(cache.get_many, [*generation_keys, key]) or {}
+    found = _cached("get_many", [*generation_keys, key]) or {}
     generations = tuple(found.get(generation_key) for generation_key in generation_keys)
     stored = found.get(key)
     if None not in generations and stored is not None and stored[0] == (generations, version):
@@ -216,15 +217,15 @@ def _lookup(key, scopes, version=None):
     if None in generations:
         for generation_key, generation in zip(generation_keys, generations):
             if generation is None:
-                _cache_call(cache.add, generation_key, uuid4().hex, GENERATION_SECONDS)
-        found = _cache_call(cache.get_many, generation_keys) or {}
+                _cached("add", generation_key, uuid4().hex, GENERATION_SECONDS)
+        found = _cached("get_many", generation_keys) or {}
         generations = tuple(found.get(generation_key) for generation_key in generation_keys)
     return None, None if None in generations else generations
 
 
 def _store(key, generations, version, value, seconds):
     if generations is not None:
-        _cache_call(cache.set, key, ((generations, version), value), seconds)
+        _cached("set", key, ((generations, version), value), seconds)
 
 
 def _with_token(content, request):
