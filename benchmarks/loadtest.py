@@ -4,15 +4,22 @@
 
 Needs PostgreSQL (``DATABASE_URL``, default postgres://postgres@127.0.0.1:5432/forum)
 and uses Redis for the cache when ``REDIS_URL`` is set. It creates a scratch
-database ``<name>_load``, imports the seed dumps and a 1,000-comment synthetic
-thread, logs in ``--members`` members (sessions made directly, so logins are
-not what is measured), starts ``gunicorn forum.wsgi`` with 2 workers bound to
-127.0.0.1, and runs two phases:
+database ``<name>_load``, imports the seed dumps, a 1,000-comment and a
+10,000-comment synthetic thread, logs in ``--members`` members (sessions made
+directly, so logins are not what is measured), starts ``gunicorn forum.wsgi``
+with 2 workers bound to 127.0.0.1, and runs these phases:
 
 1. mixed: page views (home, thread pages, comment pages), votes and replies
    by many members, for ``--seconds``;
 2. votes against a trivial view: ``--compare-seconds`` of only ``GET /healthz/``,
-   then as long of only votes, at the same concurrency.
+   then as long of only votes, at the same concurrency;
+3. a flood of ``--flood-clients`` logged-out readers on the 10,000-comment
+   thread (its first page, and ``?all=1`` one time in ten) beside the
+   members' mix on the other threads, for ``--flood-seconds``: first with
+   the visitors' page cache off (gunicorn restarted with
+   ``DJANGO_VISITOR_PAGE_SECONDS=0``), then on; then on again with the
+   members voting and replying on the big thread too, which retires its
+   cached pages at every vote.
 
 It prints requests per second and p50/p95/p99 latency per request kind,
 counts every error (status >= 400 or a failed connection), and says where
@@ -32,6 +39,7 @@ import sys
 import threading
 import time
 from collections import defaultdict
+from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import urlencode
 
@@ -78,6 +86,9 @@ def prepare(database_url, members, suffix="_load"):
     import_dump(
         generate_dump(1000, seed=5), source="load.txt", captured_at=django.utils.dateparse.parse_datetime(captured)
     )
+    big = import_dump(
+        generate_dump(10_000, seed=6), source="big.txt", captured_at=django.utils.dateparse.parse_datetime(captured)
+    ).thread_id
     sessions = []
     for number in range(members):
         user = User.objects.create_user(f"loader{number}", password=None)
@@ -87,12 +98,12 @@ def prepare(database_url, members, suffix="_load"):
         store[HASH_SESSION_KEY] = user.get_session_auth_hash()
         store.create()
         sessions.append((store.session_key, _get_new_csrf_string()))
-    threads = [(thread.pk, thread.get_absolute_url()) for thread in Thread.objects.all()]
-    # Gone comments refuse votes and replies (403): members vote on what they see.
-    comments = list(
-        Comment.objects.filter(is_placeholder=False, status=Comment.Status.NORMAL).values_list("pk", flat=True)
-    )
-    return url, sessions, threads, comments
+    threads = [(thread.pk, thread.get_absolute_url()) for thread in Thread.objects.exclude(pk=big)]
+    # Comments that take votes and replies; the big thread's apart, for the flood.
+    votable = Comment.objects.visible_on_profile()
+    comments = list(votable.exclude(thread_id=big).values_list("pk", flat=True))
+    big_comments = list(votable.filter(thread_id=big).values_list("pk", flat=True))
+    return url, sessions, threads, comments, (Thread.objects.get(pk=big).get_absolute_url(), big_comments)
 
 
 ROLES = ("gunicorn", "postgres", "redis", "load generator")
@@ -171,12 +182,15 @@ def client_loop(port, deadline, recorder, choose_request, seed):
     connection.close()
 
 
-def run_phase(port, seconds, clients, choose_request, server_pid):
+def run_phase(port, seconds, groups, server_pid):
+    """Run ``groups``, ``(clients, choose_request)`` pairs, side by side for ``seconds``."""
     recorder = Recorder()
     cpu_before = cpu_seconds_by_role(server_pid)
     deadline = time.monotonic() + seconds
+    choosers = [choose for clients, choose in groups for _ in range(clients)]
     workers = [
-        threading.Thread(target=client_loop, args=(port, deadline, recorder, choose_request, n)) for n in range(clients)
+        threading.Thread(target=client_loop, args=(port, deadline, recorder, choose, n))
+        for n, choose in enumerate(choosers)
     ]
     started = time.monotonic()
     for worker in workers:
@@ -187,6 +201,18 @@ def run_phase(port, seconds, clients, choose_request, server_pid):
     served = sum(len(values) for values in recorder.latencies.values())
     recorder.cpu = cpu_per_request(cpu_before, cpu_seconds_by_role(server_pid), served)
     return recorder, elapsed
+
+
+def flood_chooser(big_url):
+    """A logged-out reader of the big thread: its first page, and the whole
+    thread one time in ten. No cookies: each request is a new visitor."""
+
+    def choose(rng):
+        if rng.random() < 0.1:
+            return "visitor ?all=1", "GET", f"{big_url}?all=1", None, {}
+        return "visitor page", "GET", big_url, None, {}
+
+    return choose
 
 
 def member_headers(session):
@@ -253,6 +279,8 @@ def main():
     parser.add_argument("--compare-seconds", type=int, default=20)
     parser.add_argument("--clients", type=int, default=24)
     parser.add_argument("--members", type=int, default=200)
+    parser.add_argument("--flood-clients", type=int, default=50, help="logged-out readers of the big thread")
+    parser.add_argument("--flood-seconds", type=int, default=30, help="each flood phase")
     parser.add_argument("--port", type=int, default=8765)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--threads", type=int, default=4, help="threads per gunicorn worker (gthread)")
@@ -267,9 +295,74 @@ def main():
         DJANGO_RATELIMIT_REPLY="100000/m",
         DJANGO_RATELIMIT_VOTE="100000/m",
     )
-    database_url, sessions, threads, comments = prepare(
+    # Keys of this run's own, whatever else shares the Redis database.
+    os.environ.setdefault("DJANGO_CACHE_PREFIX", f"forum-load-{os.getpid()}")
+    database_url, sessions, threads, comments, (big_url, big_comments) = prepare(
         os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/forum"), args.members
     )
+    cache = "Redis" if os.environ.get("REDIS_URL") else "local memory"
+    print(
+        f"gunicorn, {args.workers} workers x {args.threads} threads, 127.0.0.1:{args.port}; "
+        f"{args.clients} concurrent member clients ({args.members} members), {args.flood_clients} visitors "
+        f"in the flood; PostgreSQL; cache: {cache}"
+    )
+    members = request_chooser(sessions, threads, comments, MIX)
+    flood = [(args.clients, members), (args.flood_clients, flood_chooser(big_url))]
+    errors, floods = 0, {}
+    with serving(args, database_url, DJANGO_VISITOR_PAGE_SECONDS="0") as server:
+        recorder, elapsed = run_phase(args.port, args.flood_seconds, flood, server.pid)
+        errors += summarise("Flood on the big thread beside the members' mix, visitors' cache OFF", recorder, elapsed)[
+            1
+        ]
+        floods["off"] = (recorder, elapsed)
+    with serving(args, database_url) as server:
+        recorder, elapsed = run_phase(args.port, args.flood_seconds, flood, server.pid)
+        errors += summarise("Flood on the big thread beside the members' mix, visitors' cache ON", recorder, elapsed)[1]
+        floods["on"] = (recorder, elapsed)
+        voting = request_chooser(sessions, threads, comments + big_comments, MIX)
+        recorder, elapsed = run_phase(args.port, args.flood_seconds, [(args.clients, voting), flood[1]], server.pid)
+        errors += summarise("Flood, cache ON, members voting and replying on the big thread too", recorder, elapsed)[1]
+        floods["on, big thread voted on"] = (recorder, elapsed)
+        compare_floods(floods)
+        if args.seconds:
+            mixed = run_phase(args.port, args.seconds, [(args.clients, members)], server.pid)
+            errors += summarise("Mixed load: page views, votes and replies", *mixed)[1]
+        if args.compare_seconds:
+            only = [(args.clients, request_chooser(sessions, threads, comments, (("trivial", 1),)))]
+            trivial_rps, trivial_errors = summarise(
+                "Trivial view only (GET /healthz/)", *run_phase(args.port, args.compare_seconds, only, server.pid)
+            )
+            only = [(args.clients, request_chooser(sessions, threads, comments, (("vote", 1),)))]
+            vote_rps, vote_errors = summarise(
+                "Votes only (POST /comments/<id>/vote/)", *run_phase(args.port, args.compare_seconds, only, server.pid)
+            )
+            errors += trivial_errors + vote_errors
+            print(f"\nVote throughput / trivial view throughput: {vote_rps / trivial_rps:.2f} (target >= 0.5)")
+    print(f"Errors in all phases: {errors}")
+
+
+def compare_floods(floods):
+    """Visitors' requests per second and latencies in each flood, side by side."""
+    print("\nVisitors in the flood, by cache (req/s, p50 / p95 / p99 ms):")
+    print("| request | " + " | ".join(floods) + " |")
+    print("|---|" + "---:|" * len(floods))
+    for kind in ("visitor page", "visitor ?all=1", "page", "vote", "reply"):
+        cells = []
+        for recorder, elapsed in floods.values():
+            values = sorted(recorder.latencies[kind])
+            if len(values) < 2:
+                cells.append("-")
+                continue
+            cut = statistics.quantiles(values, n=100)
+            cells.append(
+                f"{len(values) / elapsed:,.1f}/s, {cut[49] * 1000:.0f} / {cut[94] * 1000:.0f} / {cut[98] * 1000:.0f}"
+            )
+        print(f"| {kind} | " + " | ".join(cells) + " |")
+
+
+@contextmanager
+def serving(args, database_url, **environment):
+    """gunicorn on 127.0.0.1 with ``environment`` on top of ours, stopped on the way out."""
     server = subprocess.Popen(
         [
             sys.executable,
@@ -288,7 +381,7 @@ def main():
             "warning",
         ],
         cwd=ROOT,
-        env={**os.environ, "DATABASE_URL": database_url},
+        env={**os.environ, "DATABASE_URL": database_url, **environment},
     )
     try:
         deadline = time.monotonic() + 30
@@ -298,33 +391,7 @@ def main():
                 break
             except OSError:
                 time.sleep(0.2)
-        print(
-            f"gunicorn, {args.workers} workers x {args.threads} threads, 127.0.0.1:{args.port}; "
-            f"{args.clients} concurrent clients; "
-            f"{args.members} members; PostgreSQL; cache: {'Redis' if os.environ.get('REDIS_URL') else 'local memory'}"
-        )
-        mixed = run_phase(
-            args.port, args.seconds, args.clients, request_chooser(sessions, threads, comments, MIX), server.pid
-        )
-        _, mixed_errors = summarise("Mixed load: page views, votes and replies", *mixed)
-        trivial = run_phase(
-            args.port,
-            args.compare_seconds,
-            args.clients,
-            request_chooser(sessions, threads, comments, (("trivial", 1),)),
-            server.pid,
-        )
-        trivial_rps, trivial_errors = summarise("Trivial view only (GET /healthz/)", *trivial)
-        votes = run_phase(
-            args.port,
-            args.compare_seconds,
-            args.clients,
-            request_chooser(sessions, threads, comments, (("vote", 1),)),
-            server.pid,
-        )
-        vote_rps, vote_errors = summarise("Votes only (POST /comments/<id>/vote/)", *votes)
-        print(f"\nVote throughput / trivial view throughput: {vote_rps / trivial_rps:.2f} (target >= 0.5)")
-        print(f"Errors in all phases: {mixed_errors + trivial_errors + vote_errors}")
+        yield server
     finally:
         server.send_signal(signal.SIGTERM)
         server.wait(timeout=30)

@@ -4,6 +4,8 @@ Run by ``benchmarks/run.py`` in its own process against a fresh database;
 prints one JSON object. Pages go through Django's test client with the full
 middleware stack: one warm-up, then the median of ``--runs`` requests; query
 counts come from an uncapped ``execute_wrapper`` counter on one more request.
+Pages are rendered uncached (``VISITOR_PAGE_SECONDS = 0``) except where a
+visitor's cached page is timed against its uncached render, in turn.
 """
 
 import argparse
@@ -70,6 +72,32 @@ def timed_gets(client, urls, runs):
     return results
 
 
+def cached_against_uncached(url, runs):
+    """A visitor's page from the cache and rendered anew, timed in turn; the
+    median of the rounds' cached / uncached ratios too."""
+    visitor, cached, uncached = Client(), [], []
+    with override_settings(VISITOR_PAGE_SECONDS=60):
+        visitor.get(url)
+    for _ in range(runs):
+        with override_settings(VISITOR_PAGE_SECONDS=0):
+            started = time.perf_counter()
+            visitor.get(url)
+            uncached.append(time.perf_counter() - started)
+        with override_settings(VISITOR_PAGE_SECONDS=60):
+            started = time.perf_counter()
+            visitor.get(url)
+            cached.append(time.perf_counter() - started)
+    counter = QueryCounter()
+    with override_settings(VISITOR_PAGE_SECONDS=60), connection.execute_wrapper(counter):
+        visitor.get(url)
+    return {
+        "cached_ms": round(statistics.median(cached) * 1000, 2),
+        "uncached_ms": round(statistics.median(uncached) * 1000, 2),
+        "ratio": round(statistics.median(hit / miss for hit, miss in zip(cached, uncached)), 3),
+        "cached_queries": counter.count,
+    }
+
+
 def timed_posts(client, requests):
     times = []
     for url, data in requests:
@@ -99,6 +127,10 @@ def measure_size(size, runs, member):
         "text_bytes": text_bytes,
     }
     row["all_member"] = timed_gets(member, [whole], 1)[whole]
+    row["visitor_cache"] = {
+        "all": cached_against_uncached(whole, runs * 2),
+        "default": cached_against_uncached(url, runs * 2),
+    }
     rng = random.Random(size)
     # Deleted and removed comments take no replies or votes; every other one does.
     open_to_replies = Comment.objects.filter(thread=thread, is_placeholder=False, status=Comment.Status.NORMAL)
@@ -119,7 +151,7 @@ def main():
     parser.add_argument("--runs", type=int, default=5)
     args = parser.parse_args()
     user = User.objects.create_user("bench-member", password="bench-only-password")
-    with override_settings(ROOT_URLCONF="benchmarks.peers", RATELIMIT_ENABLED=False):
+    with override_settings(ROOT_URLCONF="benchmarks.peers", RATELIMIT_ENABLED=False, VISITOR_PAGE_SECONDS=0):
         member = Client()
         member.force_login(user)
         rows = []

@@ -12,7 +12,8 @@ reach the cache through ``shared``, which turns a Redis failure into
   Django's ``cached_db`` sessions);
 - members' user rows come from the database (threads/auth.py);
 - rate limits let requests through and say so in the log (threads/ratelimit.py);
-- a thread's layout is recomputed (threads/pages.py).
+- a thread's layout is recomputed (threads/pages.py);
+- visitors' pages are rendered for each request (threads/page_cache.py).
 
 A Redis that refuses connections fails a call at once, but one that does not
 answer (a hung server, a lost network) holds each call for the socket
@@ -137,6 +138,9 @@ class SharedCache:
 
     def set(self, key, value, timeout=DEFAULT_TIMEOUT):
         return breaker.call(cache.set, key, value, timeout)
+
+    def set_many(self, data, timeout=DEFAULT_TIMEOUT):
+        return breaker.call(cache.set_many, data, timeout)
 
     def add(self, key, value, timeout=DEFAULT_TIMEOUT):
         return breaker.call(cache.add, key, value, timeout)

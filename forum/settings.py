@@ -164,6 +164,11 @@ CACHES = cache_settings(
     socket_timeout=float(os.environ.get("REDIS_SOCKET_TIMEOUT", "0.25")),
 )
 
+# Logged-out readers' thread and front pages are served from the cache for
+# this many seconds at most, and at once replaced after any write that
+# changes them (threads/page_cache.py); 0 turns that cache off.
+VISITOR_PAGE_SECONDS = int(os.environ.get("DJANGO_VISITOR_PAGE_SECONDS", "60"))
+
 # Sessions are read on every member's request; the cache answers most of
 # those reads and the database keeps them across restarts and cache outages.
 SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"

@@ -12,6 +12,7 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.test import TestCase
 
+from tests.api import response_text
 from tests.factories import import_seed_dumps, make_deep_chain
 from threads.models import Comment
 from threads.pages import PAGE_DEPTH
@@ -78,7 +79,7 @@ class DeepChainTests(TestCase):
         response = self.client.get(f"/api/threads/{self.thread.pk}/")
         self.assertEqual(response.status_code, 200)
         self.assertEqual(response["Content-Type"], "application/json")
-        nodes, seen = loads_deep(response.content)["comments"], []
+        nodes, seen = loads_deep(response_text(response))["comments"], []
         while nodes:
             (node,) = nodes
             seen.append((node["id"], node["body"]))
@@ -115,8 +116,9 @@ class ApiJsonTextTests(TestCase):
     def test_thread_json_is_what_the_standard_encoder_writes(self):
         thread = import_seed_dumps()
         response = self.client.get(f"/api/threads/{thread.pk}/")
-        data = response.json()
-        self.assertEqual(response.content.decode(), json.dumps(data, ensure_ascii=False))
+        text = response_text(response)
+        data = json.loads(text)
+        self.assertEqual(text, json.dumps(data, ensure_ascii=False))
         node = data["comments"][0]
         self.assertEqual(
             list(node),

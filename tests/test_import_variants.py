@@ -10,6 +10,7 @@ from io import StringIO
 import pytest
 from django.core.management import CommandError, call_command
 
+from tests.api import get_json
 from tests.conftest import CAPTURED_AT, SEED_CONTEXT, SEED_FULL, VARIANTS, variant
 from tests.damage import damage
 from tests.html import parse_html
@@ -67,7 +68,7 @@ class TestFullPages:
         assert thread.created_at == CAPTURED_AT - timedelta(days=3)
         assert (thread.shown_comment_count, thread.comment_count) == (4, 3)
         assert (thread.imported_upvotes, thread.imported_downvotes, thread.votes_shown) == (27, 0, SCORE_ONLY)
-        data = client.get(f"/api/threads/{thread.pk}/").json()
+        data = get_json(client, f"/api/threads/{thread.pk}/")
         assert data["author"] == {"name": "harbour_pilot", "instance": "lemmy.example", "badges": ["mod"], "bot": False}
         assert (data["community"], data["title_source"], data["score"], data["upvotes"]) == (
             "Tide Tables@lemmy.example",
@@ -262,7 +263,7 @@ class TestOlderLemmyUi:
         assert any("ambiguous score and age '123 days ago'" in warning for warning in report.warnings)
         thread = Thread.objects.get()
         nodes = {}
-        stack = list(client.get(f"/api/threads/{thread.pk}/").json()["comments"])
+        stack = list(get_json(client, f"/api/threads/{thread.pk}/")["comments"])
         while stack:
             node = stack.pop()
             nodes[(node["author"] or {}).get("name"), node["body"][:12]] = node
@@ -323,7 +324,7 @@ class TestHiddenAuthors:
         hidden = Comment.objects.filter(author=None, is_placeholder=False)
         assert hidden.count() == 2 and set(hidden.values_list("author_shown", flat=True)) == {"[email protected]"}
         assert not Person.objects.filter(name__contains="protected").exists()
-        data = client.get(f"/api/threads/{Thread.objects.get().pk}/").json()
+        data = get_json(client, f"/api/threads/{Thread.objects.get().pk}/")
         assert [node["author"] for node in data["comments"][:2]] == [None, None]
         assert "[email protected] if the import" in data["comments"][0]["body"]
 

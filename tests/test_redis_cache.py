@@ -11,11 +11,12 @@ import pytest
 import redis
 from django.core.cache import cache
 from django.db import connection
+from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django_redis import get_redis_connection
 
 from forum.settings import cache_settings
-from tests.factories import make_user
+from tests.factories import make_comment, make_thread, make_user
 from threads import ratelimit
 
 REDIS_TEST_URL = os.environ.get("REDIS_TEST_URL", "redis://127.0.0.1:6379/15")
@@ -88,3 +89,19 @@ def test_a_redis_that_never_answers_fails_the_call_at_the_socket_timeout(setting
         caller.join(timeout=30)
         assert not caller.is_alive(), "the cache call is still waiting"
         assert len(outcome) == 1 and isinstance(outcome[0], redis.TimeoutError), outcome
+
+
+def test_visitors_pages_come_from_redis_and_a_vote_retires_them(redis_cache, client, db):
+    """Pages (bytes) and generations survive the trip through Redis, and a
+    write in one client is seen by a visitor in another."""
+    thread = make_thread()
+    comment = make_comment(thread, up=1)
+    url = f"{thread.get_absolute_url()}?all=1"
+    client.get(url)
+    with CaptureQueriesContext(connection) as queries:
+        assert '<span class="score" data-score>1</span>' in client.get(url).content.decode()
+    assert len(queries) == 1  # the thread row; the page came from Redis
+    member = Client()
+    member.force_login(make_user("rosa"))
+    member.post(f"/comments/{comment.pk}/vote/", {"value": "1"})
+    assert '<span class="score" data-score>2</span>' in client.get(url).content.decode()

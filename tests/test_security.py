@@ -12,6 +12,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 
+from tests.api import get_json
 from tests.conftest import CAPTURED_AT
 from tests.factories import PASSWORD, make_comment, make_reply, make_thread, make_user
 from tests.html import parse_html
@@ -90,7 +91,7 @@ def test_hostile_dump_text_and_author_names_are_shown_as_text(client, hostile_th
 
 
 def test_hostile_text_in_the_json_api_is_data_not_markup(client, hostile_thread):
-    data = client.get(f"/api/threads/{hostile_thread.pk}/").json()
+    data = get_json(client, f"/api/threads/{hostile_thread.pk}/")
     assert data["comments"][0]["author"]["name"] == '"><svg onload=window.__xss=1>'
     assert data["comments"][0]["language"] == "<i>English</i>"
     assert client.get(f"/api/threads/{hostile_thread.pk}/")["Content-Type"] == "application/json"
@@ -451,7 +452,7 @@ def test_api_never_publishes_a_removed_comments_text(client, db):
     comment = make_comment(thread, body="Something a moderator removed")
     client.force_login(make_user("mod", staff=True))
     client.post(f"/comments/{comment.pk}/remove/")
-    node = client.get(f"/api/threads/{thread.pk}/").json()["comments"][0]
+    node = get_json(client, f"/api/threads/{thread.pk}/")["comments"][0]
     assert node["status"] == "removed" and node["body"] == "Removed by mod"
 
 

@@ -19,6 +19,7 @@ from threads.forms import ImportDumpsForm
 from threads.importer import import_or_refuse
 from threads.markup import render_dump_text, render_markdown
 from threads.models import Capture, Comment, Person, Thread, Vote
+from threads.page_cache import thread_changed
 from threads.trees import tree_write
 
 
@@ -163,7 +164,11 @@ class CommentAdmin(MPTTModelAdmin):
 
     @admin.action(description="Remove selected comments (moderator; replies stay)")
     def remove_comments(self, request, queryset):
-        count = queryset.filter(is_placeholder=False).update(status=Comment.Status.REMOVED)
+        removed = queryset.filter(is_placeholder=False)
+        thread_ids = set(removed.values_list("thread_id", flat=True))
+        count = removed.update(status=Comment.Status.REMOVED)
+        for thread_id in thread_ids:
+            thread_changed(thread_id)
         self.message_user(request, f"Removed {count} comments.", messages.SUCCESS)
 
 

@@ -1,4 +1,5 @@
-"""Ids for rows that writers number themselves: comment ids and tree ids.
+"""Ids for rows that writers number themselves (comment ids and tree ids),
+and the SQL function SQLite needs for stored hot ranks.
 
 Imports bulk-insert comments with ids chosen in advance (a child's row names
 its parent's id), and every top-level comment needs a tree id of its own.
@@ -11,7 +12,35 @@ This module imports no model: ``threads.models`` and ``threads.trees`` both
 use it, and pass the model whose table they number.
 """
 
+from datetime import UTC, datetime
+
 from django.db import connections
+
+from threads.ranking import hot_rank
+
+
+def stored_hot_rank(score, created_at, epoch):
+    """``threads_hot_rank`` for SQLite: ``threads.ranking.hot_rank`` itself,
+    over the UTC text SQLite stores times as; no epoch means now."""
+    if created_at is None:
+        return 0.0
+    now = datetime.fromisoformat(epoch) if epoch else datetime.now(UTC).replace(tzinfo=None)
+    return hot_rank(score, datetime.fromisoformat(created_at), now)
+
+
+def register_sqlite_functions(sender, connection, **kwargs):
+    """Give each new SQLite connection ``threads_hot_rank``, which the
+    triggers and refreshes of stored hot ranks call (migration 0009).
+
+    PostgreSQL has its own in PL/pgSQL; on SQLite the formula stays the one
+    in ``threads.ranking``, exact to the microsecond, where SQLite's own
+    ``julianday`` arithmetic would round times to tens of microseconds and
+    could order near-ties differently from the pages' Python sorts. A tool
+    without Django (the ``sqlite3`` shell) lacks it: a vote or count change
+    made there fails instead of storing a wrong rank.
+    """
+    if connection.vendor == "sqlite":
+        connection.connection.create_function("threads_hot_rank", 3, stored_hot_rank)
 
 
 def allocate_ids(model, count):

@@ -15,13 +15,20 @@ Invariants other code keeps:
   database triggers (migration 0005) keep equal to the ``Vote`` rows.
   ``votes_shown`` says how much of the imported half a page showed: pages
   of older lemmy-ui show a score only, so its up and down are unknown.
+- What listings sort and profiles total is stored, so that neither reads
+  every row (docs/performance.md): a thread's ``hot_rank`` is kept by
+  database triggers as of ``HotRankEpoch`` (migration 0009), and each
+  person's karma is ``Person.comment_karma`` plus the ``KarmaChange`` rows
+  that triggers on comments append, folded in by ``refresh_ranks``.
 """
 
+from datetime import timedelta
 from urllib.parse import quote
 
 from django.conf import settings
-from django.db import models
-from django.db.models import F, Q, Sum
+from django.db import connection, models, transaction
+from django.db.models import F, OuterRef, Q, Subquery, Sum, Value
+from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import slugify
@@ -31,7 +38,7 @@ from mptt.querysets import TreeQuerySet
 
 from threads.db import allocate_tree_ids
 from threads.dump.formats import MAX_LANGUAGE_LENGTH, MAX_NAME_LENGTH, NO_SCORE, SCORE_ONLY, UP_AND_DOWN
-from threads.ranking import sort_key
+from threads.ranking import HOT, HOT_RANK_MAX_HOURS, NEW, TOP
 
 # Thread action URLs (threads/urls.py) that a slug must not shadow.
 RESERVED_SLUGS = {"vote", "reply", "lock"}
@@ -52,6 +59,17 @@ class PersonQuerySet(models.QuerySet):
     def imported(self):
         return self.filter(user__isnull=True)
 
+    def with_karma(self):
+        """People with ``karma``: their folded total plus the changes not yet
+        folded in, one indexed lookup per person whatever they wrote."""
+        pending = (
+            KarmaChange.objects.filter(person=OuterRef("pk"))
+            .values("person")
+            .annotate(total=Sum("delta"))
+            .values("total")
+        )
+        return self.annotate(karma=F("comment_karma") + Coalesce(Subquery(pending), Value(0)))
+
     def get_by_handle(self, handle):
         """Find a person by ``name`` (a member first) or ``name@instance``;
         ``name@?`` is an author of another instance whose host no page showed."""
@@ -62,6 +80,34 @@ class PersonQuerySet(models.QuerySet):
             return self.imported().get(name=name, instance=instance)
         member = self.filter(user__username=name).first()
         return member or self.imported().get(name=name, instance="")
+
+
+class KarmaChangeManager(models.Manager):
+    def fold(self):
+        """Add every pending change to its person's total and delete it, in
+        one statement on PostgreSQL (a change committed meanwhile is either
+        both added and deleted, or neither); SQLite runs one writer at a
+        time, so two statements in a transaction do the same there.
+        Returns how many people's totals changed."""
+        changes, people = KarmaChange._meta.db_table, Person._meta.db_table
+        with transaction.atomic(), connection.cursor() as cursor:
+            if connection.vendor == "postgresql":
+                cursor.execute(
+                    f"WITH folded AS (DELETE FROM {changes} RETURNING person_id, delta) "
+                    f"UPDATE {people} p SET comment_karma = p.comment_karma + f.total "
+                    f"FROM (SELECT person_id, SUM(delta) AS total FROM folded GROUP BY person_id) f "
+                    f"WHERE p.id = f.person_id"
+                )
+            else:
+                cursor.execute(
+                    f"UPDATE {people} SET comment_karma = comment_karma + "
+                    f"(SELECT SUM(delta) FROM {changes} c WHERE c.person_id = {people}.id) "
+                    f"WHERE id IN (SELECT person_id FROM {changes})"
+                )
+                people_changed = cursor.rowcount
+                cursor.execute(f"DELETE FROM {changes}")
+                return people_changed
+            return cursor.rowcount
 
 
 class Person(models.Model):
@@ -87,6 +133,11 @@ class Person(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE, related_name="person"
     )
     created_at = models.DateTimeField(default=timezone.now)
+    comment_karma = models.IntegerField(
+        default=0,
+        editable=False,
+        help_text="Score of the comments the profile lists, as of the last fold of KarmaChange rows.",
+    )
 
     objects = PersonQuerySet.as_manager()
 
@@ -133,21 +184,44 @@ class Person(models.Model):
     def is_member(self):
         return self.user_id is not None
 
-    def comment_karma(self):
-        """Score summed over the comments a profile lists, in one query."""
-        totals = self.comments.visible_on_profile().aggregate(
-            up=Sum(F("imported_upvotes") + F("local_upvotes")),
-            down=Sum(F("imported_downvotes") + F("local_downvotes")),
-        )
-        return (totals["up"] or 0) - (totals["down"] or 0)
-
     @classmethod
     def for_user(cls, user):
         person, _ = cls.objects.get_or_create(user=user, defaults={"name": user.username})
         return person
 
 
-class VoteCounts(models.Model):
+class ShownVotes:
+    """What pages and the API show of a row's counts: imported plus local,
+    with up and down (or even the score) unknown where the page a dump came
+    from did not show them. Shared by the models and by plain rows read with
+    ``values_list``; uses the attributes ``imported_upvotes``,
+    ``imported_downvotes``, ``local_upvotes``, ``local_downvotes`` and
+    ``votes_shown``."""
+
+    __slots__ = ()
+
+    @property
+    def upvotes(self):
+        return self.imported_upvotes + self.local_upvotes
+
+    @property
+    def downvotes(self):
+        return self.imported_downvotes + self.local_downvotes
+
+    @property
+    def score(self):
+        return self.upvotes - self.downvotes
+
+    @property
+    def votes_split_known(self):
+        return self.votes_shown == UP_AND_DOWN
+
+    @property
+    def score_known(self):
+        return self.votes_shown != NO_SCORE
+
+
+class VoteCounts(ShownVotes, models.Model):
     """Vote counters kept in two halves: what the dumps showed (``imported_*``,
     written only by imports) and what members here did (``local_*``, kept
     equal to the vote rows by database triggers, migration 0005). Pages show
@@ -172,25 +246,42 @@ class VoteCounts(models.Model):
     class Meta:
         abstract = True
 
-    @property
-    def upvotes(self):
-        return self.imported_upvotes + self.local_upvotes
 
-    @property
-    def downvotes(self):
-        return self.imported_downvotes + self.local_downvotes
+# A thread's shown score in SQL: what "top" sorts by, and the expression its index holds.
+THREAD_SCORE = F("imported_upvotes") + F("local_upvotes") - F("imported_downvotes") - F("local_downvotes")
+# The front page's orders, each served by an index of Thread.Meta.
+RANKINGS = {HOT: ("-hot_rank", "-pk"), NEW: ("-created_at", "-pk"), TOP: (THREAD_SCORE.desc(), "-pk")}
+# Past this age a hot rank is 0 and stays 0, so refreshes skip such threads.
+HOT_RANK_WINDOW = timedelta(hours=HOT_RANK_MAX_HOURS)
 
-    @property
-    def score(self):
-        return self.upvotes - self.downvotes
 
-    @property
-    def votes_split_known(self):
-        return self.votes_shown == UP_AND_DOWN
+class HotRank(models.Func):
+    """``threads.ranking.hot_rank(score, created_at, epoch)`` in SQL: a
+    PL/pgSQL function on PostgreSQL (migration 0009) and, on SQLite, the
+    Python function itself, registered on every connection
+    (``threads.db.register_sqlite_functions``)."""
 
-    @property
-    def score_known(self):
-        return self.votes_shown != NO_SCORE
+    function = "threads_hot_rank"
+    output_field = models.FloatField()
+
+
+class HotRankEpoch(models.Model):
+    """The one moment every stored hot rank is computed as of.
+
+    Lemmy's hot rank decays with time, so an order computed at different
+    moments for different threads is no formula's order. Writers (the
+    triggers of migration 0009) rank new counts as of this epoch, and
+    ``refresh_hot_ranks`` moves it and re-ranks the last week's threads:
+    the front page is always exactly ``threads.ranking`` as of the epoch,
+    which is at most one refresh interval old. With no row, triggers rank
+    as of the moment they run.
+    """
+
+    ONLY = 1
+    ranked_at = models.DateTimeField()
+
+    def __str__(self):
+        return f"hot ranks as of {self.ranked_at:%Y-%m-%d %H:%M:%S}"
 
 
 class ThreadQuerySet(models.QuerySet):
@@ -219,18 +310,29 @@ class ThreadQuerySet(models.QuerySet):
         30 MB ones made the home page take seconds and workers grow past a GB."""
         return self.select_related("author").only(*self.LISTING_FIELDS, "author")
 
-    def ranked_ids(self, sort, now):
-        """Thread ids in ``sort`` order, newest first on ties, in one query.
+    def ranked(self, sort):
+        """Threads in ``sort`` order (hot, new or top), newest first on ties.
 
-        Ranked in Python with Lemmy's formulas (``threads.ranking``) over a
-        few columns per thread: cheap for the thousands of threads a
-        dump-seeded forum holds; a stored rank column is the step beyond.
+        Each order is an index (``Thread.Meta``), so a page of it is one
+        indexed read however many threads there are. It is the order of
+        ``threads.ranking.sort_key`` with ``-pk`` as the position; hot is
+        as of ``HotRankEpoch`` (``refresh_hot_ranks``).
         """
-        key = sort_key(sort, now)
-        rows = self.values_list(
-            "pk", "imported_upvotes", "local_upvotes", "imported_downvotes", "local_downvotes", "created_at"
-        )
-        return [row[0] for row in sorted(rows, key=lambda r: key(r[1] + r[2], r[3] + r[4], r[5], -r[0]))]
+        return self.order_by(*RANKINGS[sort])
+
+    def refresh_hot_ranks(self, now):
+        """Recompute every stored hot rank as of ``now`` and make ``now`` the
+        epoch that writers rank new counts against, in one transaction.
+
+        Only threads with a rank above 0 are read: a thread older than a
+        week ranks 0 from then on (``threads.ranking.hot_rank``), so the work
+        is bounded by the last week's threads, as in Lemmy's scheduled job.
+        Returns the number of threads re-ranked.
+        """
+        with transaction.atomic():
+            HotRankEpoch.objects.update_or_create(pk=HotRankEpoch.ONLY, defaults={"ranked_at": now})
+            recent = self.filter(Q(hot_rank__gt=0) | Q(created_at__gt=now - HOT_RANK_WINDOW))
+            return recent.update(hot_rank=HotRank(THREAD_SCORE, F("created_at"), Value(now)))
 
 
 class Thread(VoteCounts):
@@ -277,13 +379,26 @@ class Thread(VoteCounts):
     shown_comment_count = models.PositiveIntegerField(null=True, blank=True)
     is_locked = models.BooleanField(default=False, help_text="Locked threads take no new replies.")
     tree_version = models.PositiveIntegerField(
-        default=0, editable=False, help_text="Bumped by every tree write; caches of the tree's shape key on it."
+        default=0,
+        editable=False,
+        help_text="Bumped by every tree write; caches of the tree's shape and of its page key on it.",
+    )
+    hot_rank = models.FloatField(
+        default=0,
+        editable=False,
+        help_text="Lemmy's hot rank as of HotRankEpoch; kept by database triggers (migration 0009).",
     )
 
     objects = ThreadQuerySet.as_manager()
 
     class Meta:
         ordering = ["-created_at", "-pk"]
+        # One per front-page sort (ThreadQuerySet.ranked); "new" also serves /api/threads/.
+        indexes = [
+            models.Index(fields=["-hot_rank", "-id"], name="thread_hot"),
+            models.Index(fields=["-created_at", "-id"], name="thread_new"),
+            models.Index(THREAD_SCORE.desc(), F("id").desc(), name="thread_top"),
+        ]
 
     def __str__(self):
         return self.title
@@ -313,10 +428,9 @@ class CommentQuerySet(TreeQuerySet):
         return self.filter(is_placeholder=False)
 
     def visible_on_profile(self):
+        """What a profile lists and counts in its karma (the triggers of
+        migration 0009 count the same comments)."""
         return self.real().filter(status=Comment.Status.NORMAL)
-
-    def newest_first(self):
-        return self.order_by(F("created_at").desc(nulls_last=True), "-pk")
 
     def top_level(self, thread):
         """A thread's top-level comments in sibling order, read through the
@@ -469,7 +583,8 @@ class Comment(MPTTModel, VoteCounts, CommentRules):
             models.Index(fields=["thread", "parent", "position"]),
             # A page's subtrees in tree order: thread = ? AND tree_id IN (...) ORDER BY tree_id, lft.
             models.Index(fields=["thread", "tree_id", "lft"]),
-            models.Index(fields=["author", "-created_at"]),
+            # Profiles page newest first by (created_at, id), ties included.
+            models.Index(fields=["author", "-created_at", "-id"]),
             # A link post's captures are tied together by their comments.
             models.Index(fields=["body_key"]),
         ]
@@ -541,6 +656,29 @@ class Vote(models.Model):
     def __str__(self):
         target = f"comment {self.comment_id}" if self.comment_id else f"thread {self.thread_id}"
         return f"{self.user} {'+' if self.value > 0 else '-'}1 on {target}"
+
+
+class KarmaChange(models.Model):
+    """A change to a person's comment karma not yet folded into ``Person.comment_karma``.
+
+    Triggers on comments (migration 0009) append one row whenever a comment
+    that a profile lists gains or loses score, appears or goes: votes,
+    imports, edits of counts, deletions and removals alike. Appending keeps
+    bulk writers fast: an import adding thousands of comments by one author
+    in one transaction would otherwise update that person's row thousands of
+    times, and PostgreSQL walks every earlier version of a row it updated in
+    the same transaction (40,000 such updates took 25 s). ``fold`` moves the
+    rows into the totals; ``refresh_ranks`` runs it.
+    """
+
+    # No constraint: a person deleted with changes pending leaves rows that the next fold drops.
+    person = models.ForeignKey(Person, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+")
+    delta = models.IntegerField()
+
+    objects = KarmaChangeManager()
+
+    def __str__(self):
+        return f"{self.delta:+} for person {self.person_id}"
 
 
 class Capture(models.Model):

@@ -12,7 +12,6 @@ from contextlib import suppress
 from dataclasses import dataclass
 
 from django.http import Http404
-from django.middleware.csrf import get_token
 
 from forum.cache import CacheUnavailable, shared
 from threads.comment_tree import build_forest, fetch_nodes
@@ -124,8 +123,10 @@ def votes_by(user, thread):
     return dict(Vote.objects.filter(user=user, thread=thread).values_list("comment_id", "value"))
 
 
-def viewer_for(request, thread, now, *, new_id=None, with_votes=True):
-    """What this request may see and do on a page of ``thread``.
+def viewer_for(request, thread, now, *, csrf_token, new_id=None, with_votes=True):
+    """What this request may see and do on a page of ``thread``; its forms
+    carry ``csrf_token`` (a placeholder on pages cached for visitors,
+    ``threads.page_cache``).
 
     Anonymous visitors see the reply links of an open thread; they lead to
     the login page.
@@ -133,7 +134,7 @@ def viewer_for(request, thread, now, *, new_id=None, with_votes=True):
     user = request.user
     return Viewer(
         now=now,
-        csrf_token=get_token(request),
+        csrf_token=csrf_token,
         user=user,
         can_reply=thread.can_reply(user) or not (user.is_authenticated or thread.is_locked),
         votes=votes_by(user, thread) if with_votes else {},

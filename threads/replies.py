@@ -4,7 +4,8 @@ A reply is a tree write, so it runs inside ``tree_write`` and reads its
 parent only once the lock is held: django-mptt places the new node from the
 parent's ``lft``/``rght``, and a copy read before the lock may be stale by
 then (docs/trees.md). Edits, deletions and removals change no tree field,
-so a single UPDATE is enough for them.
+so a single UPDATE is enough for them. Each retires the visitors' cached
+pages it changes (``threads.page_cache``); ``tree_write`` does for replies.
 """
 
 from datetime import timedelta
@@ -15,6 +16,7 @@ from django.utils import timezone
 
 from threads.markup import render_markdown
 from threads.models import Comment, Person, Thread, bump_counter
+from threads.page_cache import thread_changed
 from threads.trees import tree_write
 
 # A second identical reply this soon after the first is a double submit, or
@@ -83,6 +85,7 @@ def edit_comment(comment, user, body):
     Comment.objects.filter(pk=comment.pk).update(
         body=comment.body, body_html=comment.body_html, edited_at=comment.edited_at
     )
+    thread_changed(comment.thread_id)
 
 
 def delete_comment(comment, user):
@@ -90,6 +93,7 @@ def delete_comment(comment, user):
     if not comment.can_delete(user):
         raise PermissionDenied
     Comment.objects.filter(pk=comment.pk).update(status=Comment.Status.DELETED, body="", body_html="")
+    thread_changed(comment.thread_id)
 
 
 def remove_comment(comment, user):
@@ -98,6 +102,7 @@ def remove_comment(comment, user):
     if not comment.can_remove(user):
         raise PermissionDenied
     Comment.objects.filter(pk=comment.pk).update(status=Comment.Status.REMOVED)
+    thread_changed(comment.thread_id)
 
 
 def set_locked(thread, user, locked):
@@ -105,3 +110,4 @@ def set_locked(thread, user, locked):
     if not thread.can_lock(user):
         raise PermissionDenied
     Thread.objects.filter(pk=thread.pk).update(is_locked=locked)
+    thread_changed(thread.pk, listed=True)

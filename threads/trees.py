@@ -18,6 +18,7 @@ from django.db.models import Count, F, Max, Min, Q
 
 from threads.db import allocate_tree_ids
 from threads.models import Comment, Thread
+from threads.page_cache import LISTING, changed
 
 TREE_FIELDS = ("tree_id", "lft", "rght", "level")
 
@@ -29,11 +30,15 @@ def tree_write(thread_id):
     ``FOR NO KEY UPDATE`` excludes other tree writers but not the key-share
     locks PostgreSQL takes when a vote or a comment row references the thread;
     a plain ``FOR UPDATE`` deadlocks a reply against a vote in the same thread.
+    The new ``tree_version`` commits with the write, so cached layouts and the
+    thread's cached visitor pages, which key on it, are replaced at once;
+    the front page shows comment counts, so its cached copy is retired too.
     """
     with transaction.atomic():
         list(Thread.objects.select_for_update(no_key=True).filter(pk=thread_id).values_list("pk", flat=True))
         yield
         Thread.objects.filter(pk=thread_id).update(tree_version=F("tree_version") + 1)
+        changed(LISTING)
 
 
 def lay_out(root, children_of):

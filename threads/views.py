@@ -5,9 +5,11 @@ Every state change is a POST with a CSRF token. A request that sends
 redirect; the shapes are in docs/web-contract.md.
 """
 
+from functools import partial
+
 from django.contrib.auth import get_user_model, login
-from django.core.paginator import Paginator
 from django.http import Http404, HttpResponseBadRequest, HttpResponsePermanentRedirect, JsonResponse
+from django.middleware.csrf import get_token
 from django.shortcuts import get_object_or_404, redirect, render, resolve_url
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -15,7 +17,10 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from threads.comment_tree import fetch_nodes
 from threads.forms import LockForm, ReplyForm, SignupForm, VoteForm
 from threads.http import back_url, int_param, members_only, new_comment_url, wants_json, with_anchor
+from threads.keyset import BadCursor, newest_first_page
+from threads.listing import front_page
 from threads.models import Comment, Person, Thread, split_handle
+from threads.page_cache import LISTING, canonical_query, is_page_number, thread_scope, visitor_page
 from threads.pages import subtree_comments, thread_comments, viewer_for
 from threads.ranking import HOT, NEW, SORTS, TOP, parse_sort
 from threads.ratelimit import client_key, ratelimit
@@ -24,19 +29,21 @@ from threads.replies import check_can_reply, create_reply, delete_comment, edit_
 from threads.voting import cast_vote
 
 HOME_SORTS = (HOT, NEW, TOP)
-THREADS_PER_PAGE = 25
 PROFILE_COMMENTS_PER_PAGE = 25
 
 
 @require_GET
 def home(request):
     sort = request.GET.get("sort") if request.GET.get("sort") in HOME_SORTS else HOT
-    page = Paginator(Thread.objects.ranked_ids(sort, timezone.now()), THREADS_PER_PAGE).get_page(
-        request.GET.get("page")
+    page = front_page(sort, request.GET.get("page"))
+    context = {"threads": page, "page": page, "sort": sort, "sorts": HOME_SORTS}
+    return visitor_page(
+        request,
+        lambda csrf_token: render(request, "threads/home.html", {**context, "csrf_token": csrf_token}),
+        scopes=(LISTING,),
+        # Only the page served: "?page=999" shows the last page but is not stored as it.
+        cacheable=canonical_query(request, sort=HOME_SORTS.__contains__, page=str(page.number).__eq__),
     )
-    by_pk = Thread.objects.for_listing().in_bulk(page.object_list)
-    threads = [by_pk[pk] for pk in page.object_list if pk in by_pk]
-    return render(request, "threads/home.html", {"threads": threads, "page": page, "sort": sort, "sorts": HOME_SORTS})
 
 
 @require_GET
@@ -50,12 +57,22 @@ def thread_detail(request, pk, slug):
     if slug != thread.slug:
         query = request.META.get("QUERY_STRING")
         return HttpResponsePermanentRedirect(thread.get_absolute_url() + (f"?{query}" if query else ""))
+    return visitor_page(
+        request,
+        partial(_thread_page, request, thread),
+        scopes=(thread_scope(thread.pk),),
+        version=thread.tree_version,
+        cacheable=canonical_query(request, sort=SORTS.__contains__, page=is_page_number, all="1".__eq__),
+    )
+
+
+def _thread_page(request, thread, csrf_token):
     sort, now = parse_sort(request.GET.get("sort")), timezone.now()
     new_id = int_param(request.GET, "new")
     comments = thread_comments(
         thread, sort, now, page=int_param(request.GET, "page"), show_all="all" in request.GET, new_id=new_id
     )
-    viewer = viewer_for(request, thread, now, new_id=new_id)
+    viewer = viewer_for(request, thread, now, csrf_token=csrf_token, new_id=new_id)
     context = {
         "thread": thread,
         "viewer": viewer,
@@ -66,6 +83,7 @@ def thread_detail(request, pk, slug):
         "form": ReplyForm(),
         "thread_vote": viewer.votes.get(None, 0),
         "can_lock": thread.can_lock(request.user),
+        "csrf_token": csrf_token,
     }
     return render(request, "threads/thread.html", context)
 
@@ -76,7 +94,9 @@ def comment_detail(request, pk):
     sort, now = parse_sort(request.GET.get("sort")), timezone.now()
     ancestors = list(comment.get_ancestors().values_list("pk", flat=True))
     comments = subtree_comments(comment, sort, now, show_all="all" in request.GET)
-    viewer = viewer_for(request, comment.thread, now, new_id=int_param(request.GET, "new"))
+    viewer = viewer_for(
+        request, comment.thread, now, csrf_token=get_token(request), new_id=int_param(request.GET, "new")
+    )
     context = {
         "comment": comment,
         "thread": comment.thread,
@@ -90,22 +110,34 @@ def comment_detail(request, pk):
 
 @require_GET
 def profile(request, handle):
+    """A person's comments, newest first, a keyset page at a time (``?after=``
+    and ``?before=`` name the comment a page ends or starts at), with their
+    karma: constant work per page however much they wrote."""
     if "\x00" in handle:
         # No name holds NUL, and PostgreSQL refuses to compare text with one.
         raise Http404("No such person.")
     try:
-        person = Person.objects.get_by_handle(handle)
-        comments, karma = person.comments.visible_on_profile().select_related("thread").newest_first(), None
+        person = Person.objects.with_karma().get_by_handle(handle)
+        comments = person.comments.visible_on_profile().select_related("thread")
     except Person.DoesNotExist:
         # A member who has not written anything yet: shown, but nothing is stored for a GET.
         name, instance = split_handle(handle)
         if instance:
             raise Http404("No such person.") from None
         user = get_object_or_404(get_user_model(), username=name)
-        person, comments, karma = Person(name=user.username, user=user), Comment.objects.none(), 0
-    page = Paginator(comments, PROFILE_COMMENTS_PER_PAGE).get_page(request.GET.get("page"))
-    karma = person.comment_karma() if karma is None else karma
-    return render(request, "threads/profile.html", {"person": person, "page": page, "karma": karma})
+        person, comments = Person(name=user.username, user=user), Comment.objects.none()
+        person.karma = 0
+    try:
+        page = newest_first_page(
+            comments,
+            "created_at",
+            PROFILE_COMMENTS_PER_PAGE,
+            after=request.GET.get("after"),
+            before=request.GET.get("before"),
+        )
+    except BadCursor:
+        raise Http404("No such page of comments.") from None
+    return render(request, "threads/profile.html", {"person": person, "page": page})
 
 
 def _back_to_thread(request, pk):
@@ -193,7 +225,9 @@ def _reply(request, thread, parent):
 def _comment_item_html(request, comment):
     """The new comment's ``<li>``, as the thread page would show it."""
     now = timezone.now()
-    viewer = viewer_for(request, comment.thread, now, new_id=comment.pk, with_votes=False)
+    viewer = viewer_for(
+        request, comment.thread, now, csrf_token=get_token(request), new_id=comment.pk, with_votes=False
+    )
     return render_comments(fetch_nodes(Comment.objects.filter(pk=comment.pk)), viewer, roots_parents_shown=True)
 
 

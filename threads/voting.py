@@ -7,9 +7,11 @@ adjust the counters from a stale read (the race Lobsters documents in its
 recount), and no transaction, lock or earlier read is needed. Votes are the
 busiest writes a forum takes, so they are written in SQL rather than through
 three ORM queries. On PostgreSQL the vote and the read of the new counts are
-one call to a function (migration 0006, refusing gone comments since 0008), which also commits the vote
-without waiting for the WAL flush; SQLite, in the process, runs the two
-statements itself.
+one call to a function (migration 0006, refusing gone comments since 0008,
+naming the thread since 0009), which also commits the vote without waiting
+for the WAL flush; SQLite, in the process, runs the two statements itself.
+A vote then retires the visitors' cached pages that show its counts
+(``threads.page_cache``).
 """
 
 from dataclasses import dataclass
@@ -19,6 +21,7 @@ from django.db import connection
 from django.utils import timezone
 
 from threads.models import Comment, Thread, Vote
+from threads.page_cache import thread_changed
 
 VOTE_VALUES = (1, -1, 0)
 
@@ -41,7 +44,7 @@ class VoteResult:
 
 def _sqlite_statements():
     """SQLite's SQL for each kind of target, built from the models' table names;
-    migrations 0006 and 0008 hold PostgreSQL's, the same statements in one function."""
+    migration 0009 holds PostgreSQL's, the same statements in one function."""
     vote, comment, thread = Vote._meta.db_table, Comment._meta.db_table, Thread._meta.db_table
     upsert = (
         f"INSERT INTO {vote} (user_id, thread_id, comment_id, value, created_at) {{select}} "
@@ -49,7 +52,7 @@ def _sqlite_statements():
         f"WHERE {vote}.value <> excluded.value"
     )
     counts = (
-        "SELECT imported_upvotes + local_upvotes, imported_downvotes + local_downvotes, {extra} "
+        "SELECT imported_upvotes + local_upvotes, imported_downvotes + local_downvotes, {extra}, {thread} "
         "FROM {table} WHERE id = %s"
     )
     votable = f"NOT is_placeholder AND status = '{Comment.Status.NORMAL}'"
@@ -63,7 +66,7 @@ def _sqlite_statements():
                 f"DELETE FROM {vote} WHERE user_id = %s "
                 f"AND comment_id = (SELECT id FROM {comment} WHERE id = %s AND {votable})"
             ),
-            "counts": counts.format(extra=f"NOT ({votable})", table=comment),
+            "counts": counts.format(extra=f"NOT ({votable})", thread="thread_id", table=comment),
         },
         Thread: {
             "upsert": upsert.format(
@@ -71,7 +74,7 @@ def _sqlite_statements():
                 conflict="(user_id, thread_id) WHERE comment_id IS NULL",
             ),
             "delete": f"DELETE FROM {vote} WHERE user_id = %s AND thread_id = %s AND comment_id IS NULL",
-            "counts": counts.format(extra="FALSE", table=thread),
+            "counts": counts.format(extra="FALSE", thread="id", table=thread),
         },
     }
 
@@ -88,7 +91,8 @@ def cast_vote(user, model, pk, value):
 
     Voting the same way twice changes nothing; switching moves the vote.
     Returns the target's shown counts read just after the vote, so they
-    include it and any vote that landed meanwhile.
+    include it and any vote that landed meanwhile. The thread's cached
+    visitor pages are retired (the front page's too for a thread vote).
     Raises ``model.DoesNotExist`` for a missing target and ``PermissionDenied``
     for a placeholder or a deleted or removed comment (``Comment.can_vote``),
     whose upsert or delete selected no row and so wrote nothing.
@@ -112,7 +116,8 @@ def cast_vote(user, model, pk, value):
         row = cursor.fetchone()
     if row is None:
         raise model.DoesNotExist
-    upvotes, downvotes, refused = row
+    upvotes, downvotes, refused, thread_id = row
     if refused:
         raise PermissionDenied(VOTE_REFUSED)
+    thread_changed(thread_id, listed=model is Thread)
     return VoteResult(upvotes, downvotes, value)

@@ -2,6 +2,8 @@
 thread's score, vote buttons and times look the same everywhere), and the
 sort links and page links every list shows."""
 
+from urllib.parse import urlencode
+
 from django import template
 from django.http import QueryDict
 from django.utils import timezone
@@ -77,6 +79,22 @@ def render_pagination(number, page_count, *, label, query=None, anchor="", all_l
         "number": number,
         "page_count": page_count,
         "previous_url": url(page=number - 1) if number > 1 else None,
+        "previous_text": "previous page",
         "next_url": url(page=number + 1) if number < page_count else None,
+        "next_text": "next page",
         "all_url": url(all=1) if all_link else None,
+    }
+
+
+@register.inclusion_tag("threads/_pagination.html")
+def render_cursor_pagination(page, *, label, newer_text, older_text):
+    """Links to the pages before and after a keyset page (``threads.keyset``):
+    no page numbers, which would need the rows counted."""
+    previous, following = page.previous_cursor, page.next_cursor
+    return {
+        "label": label,
+        "previous_url": f"?{urlencode({'before': previous})}" if previous else None,
+        "previous_text": newer_text,
+        "next_url": f"?{urlencode({'after': following})}" if following else None,
+        "next_text": older_text,
     }
